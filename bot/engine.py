@@ -1,0 +1,444 @@
+"""The answer engine: one call, `Engine.ask(text, conversation) -> Answer`, shared by every channel."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from bot.intents import Intent, IntentMatch, IntentMatcher, check_references, load_intents
+from bot.knowledge import ROLES, KnowledgeBase, Passage, load_knowledge, topic_title
+from bot.language import ITM, PM, QuestionReader, Reading, SynonymMap, normalize, tokens
+from bot.retrieval import Hit, Retriever
+
+KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
+BOTH_ROLES = (PM, ITM)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The engine's decision points. Defaults were tuned on the `dev` question split only."""
+
+    min_score: float = 0.16
+    """Below this best-passage score the answer is a fallback."""
+    weak_score: float = 0.30
+    """Below this score, a question whose words the knowledge mostly does not know is a fallback."""
+    min_known_ratio: float = 0.5
+    """Share of a question's content words the knowledge must know, when the score is weak."""
+    smalltalk_cutoff: float = 86.0
+    """rapidfuzz score (0-100) a message needs to count as small talk."""
+    intent_cutoff: float = 88.0
+    """rapidfuzz score (0-100) a question needs to be routed by an intent."""
+    low_confidence: float = 0.5
+    """Answers below this confidence carry "did you mean" suggestions."""
+    pair_ratio: float = 0.85
+    """With no role named, show both roles when the second scores this close to the first."""
+    other_role_factor: float = 0.7
+    """Score multiplier for a passage about the role the question did not name."""
+    inherited_role_factor: float = 0.85
+    """Score multiplier for the other role when the role only comes from the conversation."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an answer came from: a passage and how well it matched."""
+
+    id: str
+    role: str | None
+    topic: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "role": self.role, "topic": self.topic, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled block of an answer: a passage's text under its role and topic."""
+
+    title: str
+    text: str
+    passage_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete reply: what to say, what kind of answer it is, and where it came from."""
+
+    question: str
+    kind: str
+    sections: tuple[Section, ...]
+    confidence: float
+    sources: tuple[Source, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    intent: str | None = None
+    note: str | None = None
+    topic: str | None = None
+    roles: tuple[str, ...] = ()
+    candidates: tuple[Source, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text, without the source line."""
+        parts = []
+        if self.note:
+            parts.append(self.note)
+        for section in self.sections:
+            parts.append(f"{section.title}\n{section.text}" if section.title else section.text)
+        if self.suggestions:
+            parts.append("You could ask:\n" + "\n".join(f"- {s}" for s in self.suggestions))
+        return "\n\n".join(parts)
+
+    @property
+    def citation(self) -> str:
+        """A one-line source line: which passages, by role and topic."""
+        if not self.sources:
+            return ""
+        cited = [f"{s.id} ({ROLES.get(s.role or '', 'both roles')}, {topic_title(s.topic)})" for s in self.sources]
+        return "Source: " + "; ".join(cited)
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.kind == "fallback" or bool(self.suggestions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "kind": self.kind,
+            "confidence": round(self.confidence, 4),
+            "sources": [s.to_dict() for s in self.sources],
+            "suggestions": list(self.suggestions),
+        }
+
+
+@dataclass
+class Conversation:
+    """What the engine remembers between turns of one chat: the topic and roles last answered."""
+
+    topic: str | None = None
+    roles: tuple[str, ...] = ()
+    last: Answer | None = None
+    turns: int = 0
+    history: list[Answer] = field(default_factory=list)
+
+    def remember(self, answer: Answer) -> None:
+        self.turns += 1
+        self.last = answer
+        self.history = [*self.history[-19:], answer]
+        if answer.topic is not None:
+            self.topic = answer.topic
+            self.roles = answer.roles
+
+    def reset(self) -> None:
+        self.topic, self.roles, self.last, self.turns, self.history = None, (), None, 0, []
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the engine decided to answer, before it is written out."""
+
+    topic: str | None
+    roles: tuple[str, ...]
+    compare: bool = False
+    intent: IntentMatch | None = None
+    follow_up: bool = False
+
+
+class Engine:
+    """Answer questions from a knowledge base: intents first, then TF-IDF retrieval, then fallback."""
+
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        intents: Sequence[Intent] = (),
+        *,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        check_references(intents, knowledge)
+        self.thresholds = thresholds
+        self.intents = tuple(intents)
+        self._lock = threading.RLock()
+        self._build(knowledge)
+
+    def _build(self, knowledge: KnowledgeBase) -> None:
+        synonyms = SynonymMap(knowledge.synonyms)
+        vocabulary: set[str] = set()
+        for passage in knowledge.passages:
+            vocabulary.update(tokens(passage.text))
+            for question in passage.questions:
+                vocabulary.update(tokens(question))
+        for intent in self.intents:
+            for example in intent.examples:
+                vocabulary.update(tokens(example))
+        reader = QuestionReader(vocabulary, synonyms)
+
+        def prepare(text: str) -> str:
+            reading = reader.read(text)
+            return reading.expanded
+
+        smalltalk = [i for i in self.intents if i.is_smalltalk]
+        routes = [i for i in self.intents if not i.is_smalltalk]
+        self.knowledge = knowledge
+        self.reader = reader
+        self.retriever = Retriever(knowledge.passages, prepare=prepare)
+        self.smalltalk = IntentMatcher(smalltalk, score_cutoff=self.thresholds.smalltalk_cutoff)
+        self.routes = IntentMatcher(
+            routes,
+            prepare=lambda text: reader.read(text).remainder,
+            score_cutoff=self.thresholds.intent_cutoff,
+        )
+
+    # -- changing knowledge -------------------------------------------------------------------
+
+    def add_passages(self, passages: Iterable[Passage]) -> None:
+        """Make new passages answerable at once, without rebuilding the index."""
+        new = tuple(passages)
+        with self._lock:
+            self.knowledge = replace(self.knowledge, passages=self.knowledge.passages + new)
+            self.retriever.add(new)
+
+    def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
+        """Swap in a whole new knowledge base (after an edit or removal)."""
+        check_references(self.intents, knowledge)
+        with self._lock:
+            self._build(knowledge)
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def ask(self, text: str, conversation: Conversation | None = None) -> Answer:
+        """Answer one message; remember it in the conversation when one is given."""
+        with self._lock:
+            answer = self._answer(text, conversation or Conversation())
+        if conversation is not None:
+            conversation.remember(answer)
+        return answer
+
+    def _answer(self, text: str, conversation: Conversation) -> Answer:
+        question = text.strip()
+        if not normalize(question):
+            return self._smalltalk_reply(question, "help")
+        reading = self.reader.read(question)
+        small = self.smalltalk.match(reading.normalized)
+        if small is not None and not reading.roles:
+            return Answer(
+                question=question,
+                kind="smalltalk",
+                sections=(Section("", small.intent.reply or ""),),
+                confidence=small.score,
+                intent=small.intent.name,
+            )
+        plan = self._plan(reading, conversation)
+        if plan is None:
+            return self._fallback(question, reading)
+        return self._write(question, reading, plan)
+
+    def _plan(self, reading: Reading, conversation: Conversation) -> _Plan | None:
+        """Decide the topic and roles to answer, or None for a fallback."""
+        t = self.thresholds
+        roles = reading.roles
+        if reading.other_role and not roles and len(conversation.roles) == 1:
+            roles = tuple(r for r in BOTH_ROLES if r not in conversation.roles)
+        compare = len(roles) == 2 or (reading.compare_cue and len(roles) <= 1)
+
+        route = self.routes.match(reading.remainder)
+        if route is not None:
+            topic = route.intent.topic
+            if route.intent.passages:
+                first = self.knowledge.by_id(route.intent.passages[0])
+                topic = first.topic if first else topic
+            role = route.intent.role
+            chosen = (role,) if role else roles
+            return _Plan(topic, chosen, compare=route.intent.compare or len(chosen) == 2, intent=route)
+
+        # A follow-up that names no topic of its own: keep the conversation's topic.
+        if not reading.known and conversation.topic is not None and (roles or reading.follow_up_cue):
+            if roles:
+                return _Plan(conversation.topic, roles, compare=compare, follow_up=True)
+            return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
+
+        if not reading.content:
+            if roles and not reading.compare_cue:
+                return _Plan("responsibilities", roles)  # "IT manager?" alone: what the role is
+            if reading.compare_cue:
+                return _Plan("conclusion", (), compare=True)
+            return None
+        if not reading.known:
+            return None
+
+        inherited = False
+        if not roles and conversation.roles:
+            roles = conversation.roles
+            inherited = True
+            compare = compare or len(roles) == 2
+        hits = self.retriever.search(reading.expanded, limit=len(self.retriever))
+        if not hits:
+            return None
+        best = hits[0]
+        if best.score < t.min_score:
+            return None
+        if best.score < t.weak_score and reading.known_ratio < t.min_known_ratio:
+            return None
+        ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
+        top = ranked[0]
+        if compare:
+            return _Plan(top.passage.topic, BOTH_ROLES, compare=True, follow_up=inherited)
+        if not roles:
+            return _Plan(top.passage.topic, (top.passage.role,) if top.passage.role else (), follow_up=False)
+        return _Plan(top.passage.topic, roles, follow_up=inherited)
+
+    def _rank_for_roles(self, hits: list[Hit], roles: tuple[str, ...], *, inherited: bool) -> list[Hit]:
+        if len(roles) != 1:
+            return hits
+        factor = self.thresholds.inherited_role_factor if inherited else self.thresholds.other_role_factor
+
+        def weight(hit: Hit) -> float:
+            if hit.passage.role is None:
+                return 0.9
+            return 1.0 if hit.passage.role == roles[0] else factor
+
+        return sorted(hits, key=lambda h: -h.score * weight(h))
+
+    # -- writing answers ----------------------------------------------------------------------
+
+    def _scores(self, reading: Reading) -> dict[str, float]:
+        return {h.passage.id: h.score for h in self.retriever.search(reading.expanded, limit=len(self.retriever))}
+
+    def _write(self, question: str, reading: Reading, plan: _Plan) -> Answer:
+        scores = self._scores(reading)
+        topic = plan.topic or "overview"
+        in_topic = self.knowledge.in_topic(topic)
+        note = None
+        if plan.compare:
+            chosen = [p for p in in_topic if p.role in BOTH_ROLES] or in_topic
+            chosen.sort(key=lambda p: -scores.get(p.id, 0.0))
+            missing = [ROLES[r] for r in BOTH_ROLES if all(p.role != r for p in in_topic)]
+            if missing and chosen:
+                note = f"The knowledge has nothing on {topic_title(topic).lower()} for the {missing[0]}."
+        else:
+            wanted = plan.roles[0] if plan.roles else None
+            chosen = [p for p in in_topic if p.role == wanted]
+            if not chosen and wanted is not None:
+                # The topic has no passage for this role: say so, and give what it has.
+                chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
+                if chosen:
+                    other = chosen[0].role_name if chosen[0].role else "both roles"
+                    note = (
+                        f"The knowledge has no {ROLES[wanted]} passage on {topic_title(topic).lower()}; "
+                        f"here is what it says for {other}."
+                    )
+            if not chosen:
+                chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
+            if not plan.roles and not plan.intent and len(chosen) == 1 and chosen[0].role:
+                pair = [p for p in in_topic if p.role in BOTH_ROLES and p.id != chosen[0].id]
+                if pair and scores.get(pair[0].id, 0.0) >= self.thresholds.pair_ratio * scores.get(chosen[0].id, 0.0):
+                    chosen = chosen + pair[:1]
+        if not chosen:
+            return self._fallback(question, reading)
+        is_pair = len(chosen) > 1
+        kind = "comparison" if plan.compare or is_pair else ("intent" if plan.intent else "retrieval")
+        sections = tuple(self._section(p, titled=True) for p in chosen)
+        best = max(scores.get(p.id, 0.0) for p in chosen)
+        confidence = self._confidence(best, reading, plan)
+        sources = tuple(Source(p.id, p.role, p.topic, scores.get(p.id, 0.0)) for p in chosen)
+        suggestions: tuple[str, ...] = ()
+        if confidence < self.thresholds.low_confidence:
+            suggestions = self._suggestions(reading, exclude={p.id for p in chosen})
+        roles = tuple(r for r in (p.role for p in chosen) if r) if kind != "comparison" else BOTH_ROLES
+        if plan.follow_up and not plan.compare and plan.roles:
+            roles = plan.roles
+        return Answer(
+            question=question,
+            kind=kind,
+            sections=sections,
+            confidence=confidence,
+            sources=sources,
+            suggestions=suggestions,
+            intent=plan.intent.intent.name if plan.intent else None,
+            note=note,
+            topic=topic,
+            roles=roles,
+            candidates=self._candidates(reading),
+        )
+
+    def _section(self, passage: Passage, *, titled: bool) -> Section:
+        title = f"{passage.role_name} · {passage.topic_title}" if passage.role else passage.topic_title
+        return Section(title if titled else "", passage.text, passage.id)
+
+    def _confidence(self, score: float, reading: Reading, plan: _Plan) -> float:
+        if plan.intent is not None:
+            return round(plan.intent.score, 4)
+        if plan.follow_up and not reading.known:
+            return 0.8
+        evidence = min(1.0, score / 0.45)
+        known = reading.known_ratio if reading.content else 1.0
+        return round(max(0.0, min(1.0, evidence * (0.6 + 0.4 * known))), 4)
+
+    def _candidates(self, reading: Reading) -> tuple[Source, ...]:
+        hits = self.retriever.search(reading.expanded, limit=5)
+        return tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits)
+
+    def _suggestions(self, reading: Reading, *, exclude: Iterable[str] = (), limit: int = 3) -> tuple[str, ...]:
+        """Pick questions the knowledge can answer, near what was asked when anything was near."""
+        excluded = set(exclude)
+        hits = self.retriever.search(reading.expanded, limit=len(self.retriever))
+        roles = set(reading.roles)
+        preferred = [h.passage for h in hits if h.score > 0 and (not roles or h.passage.role in roles)]
+        rest = [h.passage for h in hits]
+        suggestions: list[str] = []
+        topics: set[str] = set()
+        for passage in preferred + rest:
+            if passage.id in excluded or passage.topic in topics or not passage.questions:
+                continue
+            topics.add(passage.topic)
+            suggestions.append(passage.questions[0])
+            if len(suggestions) >= limit:
+                break
+        return tuple(suggestions)
+
+    def _fallback(self, question: str, reading: Reading) -> Answer:
+        hits = self.retriever.search(reading.expanded, limit=5)
+        best = hits[0].score if hits else 0.0
+        return Answer(
+            question=question,
+            kind="fallback",
+            sections=(
+                Section(
+                    "",
+                    "Sorry, I don't know that. I only know about the IT Project Manager and IT Manager roles "
+                    "as described in my knowledge base, and nothing there answers this.",
+                ),
+            ),
+            confidence=round(min(best, 0.3), 4),
+            suggestions=self._suggestions(reading),
+            candidates=tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits),
+        )
+
+    def _smalltalk_reply(self, question: str, name: str) -> Answer:
+        for intent in self.intents:
+            if intent.name == name and intent.reply:
+                return Answer(question, "smalltalk", (Section("", intent.reply),), 1.0, intent=name)
+        return Answer(question, "smalltalk", (Section("", "Ask me about IT project managers and IT managers."),), 1.0)
+
+    # -- answers that skip the question -------------------------------------------------------
+
+    def compare(self, topic: str) -> Answer | None:
+        """Return the side-by-side answer for a topic, or None when the topic is unknown."""
+        with self._lock:
+            if topic not in self.knowledge.topics():
+                return None
+            plan = _Plan(topic, BOTH_ROLES, compare=True)
+            reading = self.reader.read(topic.replace("-", " "))
+            return self._write(f"compare {topic}", reading, plan)
+
+    def topic_answer(self, topic: str) -> Answer | None:
+        """Return every passage on a topic, both roles side by side."""
+        return self.compare(topic)
+
+
+def load_engine(knowledge_dir: Path, intents_dir: Path, *, thresholds: Thresholds = Thresholds()) -> Engine:
+    """Load and validate knowledge and intents, and build the engine; raise KnowledgeError if invalid."""
+    knowledge = load_knowledge(knowledge_dir)
+    intents = load_intents(intents_dir)
+    return Engine(knowledge, intents, thresholds=thresholds)

@@ -1,0 +1,214 @@
+"""Reading a question: normalization, spelling repair, role mentions, synonyms and stemming."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from rapidfuzz import fuzz, process
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+PM = "it-project-manager"
+ITM = "it-manager"
+
+# Chat filler that carries no topic: generic job words and question scaffolding.
+FILLER = frozenset(
+    """
+    role roles job jobs position positions person people someone somebody guy gal thing things stuff
+    tell explain know need needs needed want wants like exactly actually really basically usually
+    typically generally kind sort lot lots bit pls plz please thanks thx hi hello hey ok okay yes
+    does did doing done make makes made get gets got good best better much many way ways
+    s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo
+    """.split()
+)
+# scikit-learn's list counts a few words as stop words that carry meaning here ("system", "detail").
+STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "bill"}) | FILLER
+# "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
+
+# Role mentions over normalized tokens. Longest first so "it project manager" wins over "project manager".
+_ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"\b(?:it |information technology |tech |technology )?project (?:manager|managers|mgr|mgrs|lead|leads)\b", PM),
+    (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm)\b", PM),
+    (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss)\b", ITM),
+    (r"\bhead of (?:the )?(?:it|information technology)(?: department| dept)?\b", ITM),
+    (r"\b(?:itm|itms)\b", ITM),
+)
+_ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)
+
+_SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ies", "ment", "ments",
+             "ers", "er", "ed", "es", "ly", "s")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, fold unicode and punctuation to spaces, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("’", "'").replace("‘", "'")
+    text = re.sub(r"'(s|re|ve|ll|d|m|t)\b", r" \1", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    """Split normalized text into word tokens."""
+    return normalize(text).split()
+
+
+def stem(word: str) -> str:
+    """Strip a common English suffix so 'vendors', 'negotiating' and 'negotiate' meet."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    if word.endswith("e") and len(word) > 5:
+        return word[:-1]
+    return word
+
+
+def content_words(words: Iterable[str]) -> list[str]:
+    """Keep the words that can carry a topic: no stop words, no filler, no bare numbers."""
+    return [w for w in words if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+
+
+@dataclass(frozen=True)
+class RoleMentions:
+    """Which roles a text names, and the text with those mentions cut out."""
+
+    roles: tuple[str, ...]
+    remainder: str
+
+
+def find_roles(normalized: str) -> RoleMentions:
+    """Find role mentions ("PM", "IT PM", "project manager", "IT manager") in normalized text."""
+    found: list[tuple[int, str]] = []
+    remainder = f" {normalized} "
+    for regex, role in _ROLE_REGEXES:
+        for match in regex.finditer(remainder):
+            found.append((match.start(), role))
+        remainder = regex.sub(" ", remainder)
+    roles: list[str] = []
+    for _, role in sorted(found):
+        if role not in roles:
+            roles.append(role)
+    return RoleMentions(roles=tuple(roles), remainder=" ".join(remainder.split()))
+
+
+class SpellingRepair:
+    """Correct words the knowledge does not know to the nearest word it does (rapidfuzz)."""
+
+    def __init__(self, vocabulary: Iterable[str], *, score_cutoff: float = 80.0) -> None:
+        self.vocabulary = frozenset(vocabulary)
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= 3)
+        self.score_cutoff = score_cutoff
+        self._cache: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        """Return the known word closest to `word`, or `word` itself when nothing is close."""
+        if word in self.vocabulary or word in STOPWORDS or len(word) < 4 or word.isdigit():
+            return word
+        if word in self._cache:
+            return self._cache[word]
+        cutoff = 75.0 if len(word) == 4 else self.score_cutoff
+        best = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+        corrected = word
+        if best is not None:
+            candidate = best[0]
+            # A short word must keep its first letter: "mangr" -> "manager", never "asdf" -> "used".
+            if len(word) >= 6 or candidate[0] == word[0]:
+                corrected = candidate
+        self._cache[word] = corrected
+        return corrected
+
+    def correct_text(self, normalized: str) -> str:
+        return " ".join(self.correct(w) for w in normalized.split())
+
+
+class SynonymMap:
+    """Add the knowledge's own term beside an everyday phrasing: 'help desk' -> 'technical support'."""
+
+    def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
+        pairs: list[tuple[re.Pattern[str], str]] = []
+        for term, phrases in synonyms.items():
+            for phrase in phrases:
+                key = normalize(phrase)
+                if key:
+                    pairs.append((re.compile(rf"\b{re.escape(key)}\b"), normalize(term)))
+        # Longer phrases first, so "outsourcing partner" is read before "partner".
+        pairs.sort(key=lambda pair: -len(pair[0].pattern))
+        self._pairs = pairs
+
+    def expand(self, normalized: str) -> str:
+        """Return the text with the canonical term of every phrase it contains appended."""
+        added = [term for regex, term in self._pairs if regex.search(normalized)]
+        return " ".join([normalized, *added]) if added else normalized
+
+    def words(self) -> set[str]:
+        found: set[str] = set()
+        for regex, term in self._pairs:
+            found.update(term.split())
+            found.update(re.sub(r"\\b|\\", " ", regex.pattern).split())
+        return found
+
+
+_STRONG_COMPARE = re.compile(
+    r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
+    r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
+    r"similarities|alike|both|two roles|2 roles|each role|two jobs|the two|them both)\b"
+)
+_OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
+_FOLLOW_UP = re.compile(
+    r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b|"
+    r"\b(?:they|their|them|theirs|he|she|his|her|that role|this role|that job|this job|those)\b"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine reads from a question before it looks anything up."""
+
+    original: str
+    normalized: str
+    corrected: str
+    roles: tuple[str, ...]
+    remainder: str
+    expanded: str
+    content: tuple[str, ...]
+    known: tuple[str, ...]
+    compare_cue: bool
+    other_role: bool
+    follow_up_cue: bool
+
+    @property
+    def known_ratio(self) -> float:
+        return len(self.known) / len(self.content) if self.content else 0.0
+
+
+class QuestionReader:
+    """Turn raw text into a Reading: repair spelling, find roles, add synonyms, mark known words."""
+
+    def __init__(self, vocabulary: Iterable[str], synonyms: SynonymMap) -> None:
+        self.synonyms = synonyms
+        vocab = set(vocabulary) | synonyms.words()
+        self.known_stems = frozenset(stem(w) for w in vocab)
+        self.spelling = SpellingRepair(vocab | {"manager", "project", "it", "pm", "vs"})
+
+    def read(self, text: str) -> Reading:
+        normalized = normalize(text)
+        corrected = self.spelling.correct_text(normalized)
+        mentions = find_roles(corrected)
+        expanded = self.synonyms.expand(mentions.remainder)
+        content = tuple(content_words(mentions.remainder.split()))
+        known = tuple(w for w in content if stem(w) in self.known_stems)
+        return Reading(
+            original=text,
+            normalized=normalized,
+            corrected=corrected,
+            roles=mentions.roles,
+            remainder=mentions.remainder,
+            expanded=expanded,
+            content=content,
+            known=known,
+            compare_cue=bool(_STRONG_COMPARE.search(corrected)),
+            other_role=bool(_OTHER_ROLE.search(corrected)),
+            follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
+        )

@@ -1,0 +1,169 @@
+"""TF-IDF retrieval over passages: word and character n-grams fused, updated one passage at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from bot.knowledge import Passage
+from bot.language import content_words, stem
+
+N_FEATURES = 2**20
+BODY, QUESTION, TITLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage and how well it matches a question (0..1), with the parts of that score."""
+
+    passage: Passage
+    score: float
+    word: float = 0.0
+    char: float = 0.0
+
+
+def word_features(text: str) -> list[str]:
+    """Stemmed content words and their adjacent pairs."""
+    words = [stem(w) for w in content_words(text.split())]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def char_text(text: str) -> str:
+    """The text that character n-grams are taken from: content words only."""
+    return " ".join(content_words(text.split()))
+
+
+class _Channel:
+    """One way of counting terms (words or character n-grams), with document frequencies kept current.
+
+    Term counts are hashed, so no vocabulary is fitted: adding a document only counts its terms and
+    bumps the frequencies, and the TF-IDF weights are recomputed from the stored counts.
+    """
+
+    def __init__(self, vectorizer: HashingVectorizer, prepare: Callable[[str], str]) -> None:
+        self.vectorizer = vectorizer
+        self.prepare = prepare
+        self.counts = sp.csr_matrix((0, N_FEATURES), dtype=np.float64)
+        self.df = np.zeros(N_FEATURES, dtype=np.float64)
+        self.weighted = self.counts
+
+    def add(self, texts: Sequence[str]) -> None:
+        if not texts:
+            return
+        new = self.vectorizer.transform([self.prepare(t) for t in texts]).tocsr()
+        self.counts = sp.vstack([self.counts, new], format="csr")
+        self.df += np.bincount(new.indices, minlength=N_FEATURES)
+        self.reweigh()
+
+    def reweigh(self) -> None:
+        """Recompute TF-IDF rows from the counts and current document frequencies."""
+        n_docs = self.counts.shape[0]
+        self._idf = np.log((1.0 + n_docs) / (1.0 + self.df)) + 1.0
+        self.weighted = self._weigh(self.counts)
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        weighted = counts.copy()
+        weighted.data = 1.0 + np.log(weighted.data)  # sublinear tf
+        weighted = weighted.multiply(self._idf).tocsr()
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ weighted)
+
+    def similarities(self, text: str) -> np.ndarray:
+        query = self._weigh(self.vectorizer.transform([self.prepare(text)]).tocsr())
+        return np.asarray((self.weighted @ query.T).toarray()).ravel()
+
+
+class Retriever:
+    """Rank passages for a question by fused word and character TF-IDF over each passage's fields.
+
+    Each passage is indexed as several rows: its text, each alternate question, and its topic title.
+    A passage scores the best of its alternate-question rows, blended with its text row.
+    """
+
+    def __init__(
+        self,
+        passages: Iterable[Passage] = (),
+        *,
+        prepare: Callable[[str], str] = lambda text: text,
+        word_weight: float = 0.5,
+        question_weight: float = 0.6,
+        title_weight: float = 0.15,
+    ) -> None:
+        self.prepare = prepare
+        self.word_weight = word_weight
+        self.question_weight = question_weight
+        self.title_weight = title_weight
+        self.passages: list[Passage] = []
+        self._owner: list[int] = []
+        self._kind: list[int] = []
+        self._words = _Channel(
+            HashingVectorizer(n_features=N_FEATURES, analyzer=word_features, alternate_sign=False, norm=None),
+            prepare=lambda text: text,
+        )
+        self._chars = _Channel(
+            HashingVectorizer(
+                n_features=N_FEATURES, analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False, norm=None
+            ),
+            prepare=char_text,
+        )
+        self.add(list(passages))
+
+    def add(self, passages: Sequence[Passage]) -> None:
+        """Index more passages; they are answerable as soon as this returns."""
+        rows: list[str] = []
+        for passage in passages:
+            index = len(self.passages)
+            self.passages.append(passage)
+            fields = [(BODY, passage.text), (TITLE, passage.topic.replace("-", " "))]
+            fields += [(QUESTION, q) for q in passage.questions]
+            for kind, text in fields:
+                rows.append(self.prepare(text))
+                self._owner.append(index)
+                self._kind.append(kind)
+        self._words.add(rows)
+        self._chars.add(rows)
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def search(self, text: str, *, limit: int = 5, roles: Iterable[str | None] | None = None) -> list[Hit]:
+        """Return the best passages for already-read question text, best first."""
+        if not self.passages:
+            return []
+        prepared = self.prepare(text)
+        word = self._words.similarities(prepared)
+        char = self._chars.similarities(prepared)
+        fused = self.word_weight * word + (1.0 - self.word_weight) * char
+        owner = np.asarray(self._owner)
+        kind = np.asarray(self._kind)
+        n = len(self.passages)
+        body = np.zeros(n)
+        question = np.zeros(n)
+        title = np.zeros(n)
+        best_word = np.zeros(n)
+        best_char = np.zeros(n)
+        np.maximum.at(body, owner[kind == BODY], fused[kind == BODY])
+        np.maximum.at(question, owner[kind == QUESTION], fused[kind == QUESTION])
+        np.maximum.at(title, owner[kind == TITLE], fused[kind == TITLE])
+        np.maximum.at(best_word, owner, word)
+        np.maximum.at(best_char, owner, char)
+        has_questions = np.zeros(n, dtype=bool)
+        has_questions[owner[kind == QUESTION]] = True
+        qw = np.where(has_questions, self.question_weight, 0.0)
+        score = qw * question + (1.0 - qw) * body + self.title_weight * title
+        allowed = None if roles is None else set(roles)
+        order = np.argsort(-score, kind="stable")
+        hits = []
+        for i in order:
+            passage = self.passages[int(i)]
+            if allowed is not None and passage.role not in allowed:
+                continue
+            hits.append(Hit(passage, float(min(score[i], 1.0)), float(best_word[i]), float(best_char[i])))
+            if len(hits) >= limit:
+                break
+        return hits
