@@ -41,29 +41,38 @@ class _Channel:
     """One way of counting terms (words or character n-grams), with document frequencies kept current.
 
     Term counts are hashed, so no vocabulary is fitted: adding a document only counts its terms and
-    bumps the frequencies, and the TF-IDF weights are recomputed from the stored counts.
+    bumps the frequencies. Rows keep their sublinear term frequencies; the IDF weights and each row's
+    norm are applied at search time, and the norms are recomputed lazily after an add, so adding one
+    passage to a large index costs its own terms, not a pass over every row.
     """
 
     def __init__(self, vectorizer: HashingVectorizer, prepare: Callable[[str], str]) -> None:
         self.vectorizer = vectorizer
         self.prepare = prepare
-        self.counts = sp.csr_matrix((0, N_FEATURES), dtype=np.float64)
+        self.tf = sp.csr_matrix((0, N_FEATURES), dtype=np.float64)
         self.df = np.zeros(N_FEATURES, dtype=np.float64)
-        self.weighted = self.counts
+        self._idf = np.ones(N_FEATURES, dtype=np.float64)
+        self._norms: np.ndarray | None = np.zeros(0)
 
     def add(self, texts: Sequence[str]) -> None:
         if not texts:
             return
         new = self.vectorizer.transform([self.prepare(t) for t in texts]).tocsr()
-        self.counts = sp.vstack([self.counts, new], format="csr")
         self.df += np.bincount(new.indices, minlength=N_FEATURES)
-        self.reweigh()
-
-    def reweigh(self) -> None:
-        """Recompute TF-IDF rows from the counts and current document frequencies."""
-        n_docs = self.counts.shape[0]
+        new.data = 1.0 + np.log(new.data)  # sublinear tf
+        self.tf = sp.vstack([self.tf, new], format="csr")
+        n_docs = self.tf.shape[0]
         self._idf = np.log((1.0 + n_docs) / (1.0 + self.df)) + 1.0
-        self.weighted = self._weigh(self.counts)
+        self._norms = None  # every row's TF-IDF norm moved with the frequencies
+
+    def _row_norms(self) -> np.ndarray:
+        """Return each row's TF-IDF norm under the current frequencies, computing it once per change."""
+        if self._norms is None:
+            squared = sp.csr_matrix((self.tf.data**2, self.tf.indices, self.tf.indptr), shape=self.tf.shape)
+            norms = np.sqrt(squared @ (self._idf**2))
+            norms[norms == 0] = 1.0
+            self._norms = norms
+        return self._norms
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         weighted = counts.copy()
@@ -74,8 +83,11 @@ class _Channel:
         return sp.csr_matrix(sp.diags(1.0 / norms) @ weighted)
 
     def similarities(self, text: str) -> np.ndarray:
+        """Cosine of each row's TF-IDF vector with the query's: (tf . idf*q) / |tf*idf|."""
         query = self._weigh(self.vectorizer.transform([self.prepare(text)]).tocsr())
-        return np.asarray((self.weighted @ query.T).toarray()).ravel()
+        scaled = query.multiply(self._idf).tocsr()
+        dots = np.asarray((self.tf @ scaled.T).toarray()).ravel()
+        return dots / self._row_norms()
 
 
 class Retriever:
