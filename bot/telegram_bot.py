@@ -1,0 +1,906 @@
+"""The Telegram adapter: python-telegram-bot handlers around `Engine.ask`, and the `rolebot telegram` runner."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import html
+import json
+import logging
+import re
+import secrets
+import signal
+import sys
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from filelock import FileLock
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.console import explain
+from bot.engine import Answer, Conversation, Engine, load_engine
+from bot.knowledge import KnowledgeError, slugify, topic_title
+from bot.settings import Settings
+from bot.store import ValidationError, add_passage
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 4096
+"""Telegram's limit on a message's text, in UTF-16 code units after entity parsing."""
+CALLBACK_DATA_LIMIT = 64
+"""Telegram's limit on a button's callback_data, in bytes."""
+ALLOWED_UPDATES = ("message", "callback_query")
+FEEDBACK_FILE = "feedback.jsonl"
+USAGE_ERROR = 2
+FAILURE = 1
+
+START_EXAMPLES = (
+    "What does an IT project manager do?",
+    "What does an IT manager do?",
+    "What is the difference between an IT project manager and an IT manager?",
+)
+GREETING = (
+    "Hi! I answer questions about two jobs that are often confused: the <b>IT Project Manager</b> "
+    "and the <b>IT Manager</b>: what each does, the skills they need, how they lead, and how they differ.\n\n"
+    "Ask in your own words, or tap an example:"
+)
+HELP = (
+    "Ask me anything about IT Project Managers and IT Managers in plain words; "
+    "follow-up questions like <i>and the IT manager?</i> work too.\n\n"
+    "/topics - the topics I know; tap one to see both roles on it\n"
+    "/compare TOPIC - both roles side by side, e.g. <code>/compare leadership</code>\n"
+    "/sources - why I gave the last answer\n"
+    "/reset - start a new conversation\n"
+    "/help - this help\n\n"
+    "In groups, mention me or reply to my message."
+)
+ADD_USAGE = "Usage: <code>/add TOPIC ROLE TEXT</code>, where ROLE is it-project-manager, it-manager or both."
+NON_TEXT_HINT = "I can only read text. Type your question, for example: <i>What does an IT manager do?</i>"
+FLOOD_NOTICE = "You're sending messages faster than I can answer. Please slow down and try again in a minute."
+APOLOGY = "Sorry, something went wrong on my side. Please try again."
+EXPIRED_BUTTON = "That button has expired. Please ask again."
+NOT_ADMIN = "Sorry, only the bot's admins can add knowledge."
+COMMANDS = (
+    BotCommand("start", "What I can answer"),
+    BotCommand("help", "The commands"),
+    BotCommand("topics", "The topics I know"),
+    BotCommand("compare", "Both roles side by side on a topic"),
+    BotCommand("reset", "Start a new conversation"),
+)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# Button payloads are "<action>:<argument>", far under the 64-byte limit: questions and topics are
+# referred to by a short hash, resolved against what the engine knows, so they survive a restart.
+ASK, TOPIC, HELPFUL, UNHELPFUL = "q", "t", "f+", "f-"
+
+
+# -- formatting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a message as the reader sees it: plain text, a style, and what separates it from the last."""
+
+    text: str
+    style: str = ""
+    """An HTML tag to wrap the text in ("b", "i") or "" for plain text."""
+    glue: str = "\n\n"
+
+
+def utf16_len(text: str) -> int:
+    """Count text the way Telegram does: in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def answer_blocks(answer: Answer) -> list[Block]:
+    """Lay an answer out as blocks: note, titled sections, and the source line."""
+    blocks: list[Block] = []
+    if answer.note:
+        blocks.append(Block(answer.note, "i"))
+    for section in answer.sections:
+        paragraphs = [p.strip() for p in section.text.split("\n\n") if p.strip()]
+        if section.title:
+            blocks.append(Block(section.title, "b"))
+        for index, paragraph in enumerate(paragraphs):
+            blocks.append(Block(paragraph, "", "\n" if section.title and index == 0 else "\n\n"))
+    if answer.suggestions:
+        blocks.append(Block("Did you mean one of these? Tap to ask.", "i"))
+    if answer.citation:
+        blocks.append(Block(answer.citation, "i"))
+    return blocks
+
+
+def _cut(text: str, limit: int) -> list[str]:
+    """Cut plain text into pieces under `limit`: at paragraphs, else lines, sentences, words, characters."""
+    if utf16_len(text) <= limit:
+        return [text]
+    for separator in ("\n\n", "\n", ". ", " "):
+        parts = text.split(separator)
+        if len(parts) == 1:
+            continue
+        units = [part + separator for part in parts[:-1]] + [parts[-1]]  # keep each separator
+        pieces, current = [], ""
+        for unit in units:
+            if current and utf16_len(current + unit) > limit:
+                pieces.append(current)
+                current = unit
+            else:
+                current += unit
+        pieces.append(current)
+        return [cut for piece in pieces if piece.strip() for cut in _cut(piece.strip(), limit)]
+    size = max(1, limit // 2)  # no boundary at all: cut hard; str indexes never split a surrogate pair
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def render_block(block: Block) -> str:
+    """Return one block as Telegram HTML, its text escaped."""
+    escaped = html.escape(block.text, quote=False)
+    return f"<{block.style}>{escaped}</{block.style}>" if block.style else escaped
+
+
+def split_message(blocks: Sequence[Block], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Pack blocks into HTML messages whose visible text stays under `limit`, breaking between paragraphs."""
+    pieces: list[Block] = []
+    for block in blocks:
+        for index, text in enumerate(_cut(block.text, limit)):
+            pieces.append(Block(text, block.style, block.glue if index == 0 else "\n\n"))
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        glue = piece.glue if current else ""
+        grown = size + utf16_len(glue) + utf16_len(piece.text)
+        if current and grown > limit:
+            messages.append("".join(current))
+            current, size, glue = [], 0, ""
+            grown = utf16_len(piece.text)
+        current.append(glue + render_block(piece))
+        size = grown
+    if current:
+        messages.append("".join(current))
+    return messages
+
+
+def format_answer(answer: Answer, *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Render an answer as one or more HTML messages under Telegram's limit."""
+    return split_message(answer_blocks(answer), limit=limit)
+
+
+def short_key(text: str) -> str:
+    """Name a question or topic in a button: a stable hash, so it fits and survives restarts."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def button_data(action: str, argument: str) -> str:
+    """Build callback_data; refuse anything over Telegram's 64-byte limit."""
+    data = f"{action}:{argument}"
+    if len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT:
+        raise ValueError(f"callback_data is over {CALLBACK_DATA_LIMIT} bytes: {data!r}")
+    return data
+
+
+def _button_label(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# -- feedback -----------------------------------------------------------------------------------
+
+
+def record_feedback(
+    data_dir: Path,
+    *,
+    question: str,
+    helpful: bool,
+    kind: str,
+    sources: Sequence[str] = (),
+    channel: str = "telegram",
+) -> Path:
+    """Append one helpful / not-helpful vote, with the question it was about; return the file."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FEEDBACK_FILE
+    entry = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "channel": channel,
+        "question": question,
+        "helpful": helpful,
+        "kind": kind,
+        "sources": list(sources),
+    }
+    with FileLock(str(path) + ".lock", timeout=30):
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            handle.flush()
+    return path
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """Space out messages the way Telegram asks: per private chat, per group, and overall."""
+
+    def __init__(
+        self,
+        *,
+        per_chat: float = 1.0,
+        per_group: float = 3.0,
+        overall: float = 1 / 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_chat, self.per_group, self.overall = per_chat, per_group, overall
+        self._clock = clock
+        self._next_in_chat: dict[object, float] = {}
+        self._next_any = 0.0
+
+    def reserve(self, chat_id: object) -> float:
+        """Book the next free slot for a message to this chat; return how long to wait for it."""
+        now = self._clock()
+        if len(self._next_in_chat) > 10_000:
+            self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
+        slot = max(now, self._next_any, self._next_in_chat.get(chat_id, 0.0))
+        group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        self._next_in_chat[chat_id] = slot + (self.per_group if group else self.per_chat)
+        self._next_any = slot + self.overall
+        return slot - now
+
+    async def wait(self, chat_id: object) -> None:
+        delay = self.reserve(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+PACED_ENDPOINTS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+UNRETRIED_ENDPOINTS = frozenset({"getUpdates", "sendChatAction"})
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class DeliveryLimiter(BaseRateLimiter[None]):
+    """Pace outgoing messages, and retry the ones that did not get through so each arrives once.
+
+    A 429 (RetryAfter) and a 5xx or dropped connection mean Telegram did not take the request,
+    so sending it again cannot duplicate it. A timeout is ambiguous; it is retried too, because
+    a dropped answer is worse than a rare repeated one.
+    """
+
+    def __init__(
+        self, pacer: Pacer | None = None, *, max_attempts: int = 5, backoff: float = 1.0, max_backoff: float = 30.0
+    ) -> None:
+        self.pacer = pacer or Pacer()
+        self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        attempt = 1
+        while True:
+            if endpoint in PACED_ENDPOINTS:
+                await self.pacer.wait(data.get("chat_id"))
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                delay, reason = _seconds(exc.retry_after), f"flood control, retry after {exc.retry_after}"
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # includes timeouts, 5xx and refused connections
+                if endpoint in UNRETRIED_ENDPOINTS:
+                    raise
+                delay, reason = min(self.backoff * 2 ** (attempt - 1), self.max_backoff), str(exc)
+            if attempt >= self.max_attempts:
+                log.error("%s failed %d times, giving up: %s", endpoint, attempt, reason)
+                raise
+            log.warning("%s failed (%s); retrying in %.1fs", endpoint, reason, delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+class FloodLimit:
+    """Count each user's messages in a sliding window; past the limit, warn once, then ignore."""
+
+    ALLOW, NOTIFY, DROP = "allow", "notify", "drop"
+
+    def __init__(
+        self, *, max_messages: int = 20, per_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_messages, self.per_seconds = max_messages, per_seconds
+        self._clock = clock
+        self._times: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    def check(self, user_id: int) -> str:
+        """Return ALLOW and count the message, NOTIFY the first time a user is over, DROP after that."""
+        now = self._clock()
+        if len(self._times) > 10_000:
+            self._times = {u: t for u, t in self._times.items() if t and t[-1] > now - self.per_seconds}
+        times = self._times.setdefault(user_id, deque())
+        while times and times[0] <= now - self.per_seconds:
+            times.popleft()
+        if len(times) < self.max_messages:
+            times.append(now)
+            self._warned.discard(user_id)
+            return self.ALLOW
+        if user_id in self._warned:
+            return self.DROP
+        self._warned.add(user_id)
+        return self.NOTIFY
+
+
+class SeenUpdates:
+    """Remember recent update ids, so a redelivered update is not answered twice."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self.size = size
+
+    def first_time(self, update_id: int) -> bool:
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > self.size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+class ChatOrderProcessor(BaseUpdateProcessor):
+    """Handle different chats at once but each chat's updates in order, so follow-ups see the answer before."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:
+                del self._waiting[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+# -- the bot ------------------------------------------------------------------------------------
+
+MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored: never answered twice
+
+
+class TelegramBot:
+    """The handlers: each reads an update, asks the engine, and sends the answer back."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        flood: FloodLimit | None = None,
+        max_chats: int = 10_000,
+        max_answers: int = 5_000,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.flood = flood or FloodLimit()
+        self.seen = SeenUpdates()
+        self.max_chats, self.max_answers = max_chats, max_answers
+        self._conversations: OrderedDict[int, Conversation] = OrderedDict()
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._asked: dict[str, str] = {}
+
+    def install(self, application: Application) -> None:
+        """Register every handler on an application."""
+        application.add_handler(TypeHandler(Update, self.drop_repeats), group=-2)
+        application.add_handler(TypeHandler(Update, self.limit_flood), group=-1)
+        for name, callback in (
+            ("start", self.start),
+            ("help", self.help),
+            ("topics", self.topics),
+            ("compare", self.compare),
+            ("add", self.add),
+            ("reset", self.reset),
+            ("sources", self.sources),
+        ):
+            application.add_handler(CommandHandler(name, callback, filters=MESSAGES))
+        application.add_handler(MessageHandler(MESSAGES & filters.TEXT & ~filters.COMMAND, self.question))
+        application.add_handler(MessageHandler(MESSAGES & filters.COMMAND, self.unknown_command))
+        application.add_handler(MessageHandler(MESSAGES & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.non_text))
+        application.add_handler(CallbackQueryHandler(self.button))
+        application.add_error_handler(self.on_error)
+
+    # -- gates, run before the handlers ---------------------------------------------------------
+
+    async def drop_repeats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.seen.first_time(update.update_id):
+            log.info("update %s was delivered again; ignored", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def limit_flood(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        addressed = update.callback_query is not None or (
+            update.message is not None and self._addressed(update.message, context)
+        )
+        if user is None or not addressed:
+            return
+        verdict = self.flood.check(user.id)
+        if verdict == FloodLimit.ALLOW:
+            return
+        log.info("user %s is over the flood limit (%s)", user.id, verdict)
+        if update.callback_query is not None:
+            # CallbackQueries need to be answered, even when nothing else happens.
+            await update.callback_query.answer(FLOOD_NOTICE if verdict == FloodLimit.NOTIFY else None)
+        elif verdict == FloodLimit.NOTIFY and update.effective_chat is not None:
+            await self._send(context, update.effective_chat.id, html.escape(FLOOD_NOTICE), reply_to=update.message)
+        raise ApplicationHandlerStop
+
+    # -- commands -------------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        rows = [[self._ask_button(q)] for q in START_EXAMPLES]
+        await self._reply(update, context, GREETING, InlineKeyboardMarkup(rows))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._reply(update, context, HELP)
+
+    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._reply(update, context, "Pick a topic to see both roles on it:", self._topic_keyboard())
+
+    async def compare(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        wanted = " ".join(context.args or ()).strip()
+        if not wanted:
+            await self._reply(update, context, "Compare the roles on which topic?", self._topic_keyboard())
+            return
+        chat_id = self._chat_id(update)
+        conversation = self._conversation(chat_id)
+        await self._typing(context, chat_id)
+        slug = slugify(wanted)
+        if slug in self.engine.knowledge.topics():
+            answer = await asyncio.to_thread(self.engine.compare, slug)
+            if answer is not None:
+                conversation.remember(answer)
+        else:
+            answer = await asyncio.to_thread(self.engine.ask, f"compare {wanted}", conversation)
+        if answer is None or answer.kind == "fallback":
+            text = f"I don't know the topic <i>{html.escape(wanted, quote=False)}</i>. These are the ones I know:"
+            await self._reply(update, context, text, self._topic_keyboard())
+            return
+        await self._send_answer(context, chat_id, answer, reply_to=update.message)
+
+    async def add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or user.id not in self.settings.admin_ids:
+            await self._reply(update, context, NOT_ADMIN)
+            return
+        parts = (update.message.text or "").split(maxsplit=3) if update.message else []
+        if len(parts) < 4:
+            await self._reply(update, context, ADD_USAGE)
+            return
+        _, topic, role, text = parts
+        try:
+            passage = await asyncio.to_thread(
+                add_passage, self.settings.knowledge_dir, topic=topic, role=role, text=text
+            )
+        except (ValidationError, KnowledgeError) as exc:
+            await self._reply(update, context, f"Not added: {html.escape(str(exc), quote=False)}")
+            return
+        self.engine.add_passages([passage])
+        log.info("admin %s added passage %s", user.id, passage.id)
+        await self._reply(
+            update,
+            context,
+            f"Added <code>{html.escape(passage.id)}</code> ({html.escape(passage.role_name)}, "
+            f"{html.escape(passage.topic_title)}). It is answerable now.",
+        )
+
+    async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._conversation(self._chat_id(update)).reset()
+        await self._reply(update, context, "New conversation.")
+
+    async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        last = self._conversation(self._chat_id(update)).last
+        await self._reply(update, context, f"<pre>{html.escape(explain(last), quote=False)}</pre>")
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.message is None or not self._addressed(update.message, context):
+            return
+        command = (update.message.text or "").split()[0]
+        await self._reply(update, context, f"Unknown command {html.escape(command)}. /help lists the commands.")
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or not self._addressed(message, context):
+            return
+        text = self._without_mention(message, context)
+        await self._ask(context, message.chat_id, text, reply_to=message)
+
+    async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.message is not None and self._addressed(update.message, context):
+            await self._reply(update, context, NON_TEXT_HINT)
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        action, _, argument = (query.data or "").partition(":")
+        chat = update.effective_chat
+        if chat is None:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        if action == ASK and (question := self._known_question(argument)) is not None:
+            await query.answer()
+            await self._ask(context, chat.id, question)
+        elif action == TOPIC and (topic := self._known_topic(argument)) is not None:
+            await query.answer()
+            await self._typing(context, chat.id)
+            answer = await asyncio.to_thread(self.engine.topic_answer, topic)
+            if answer is not None:
+                self._conversation(chat.id).remember(answer)
+                await self._send_answer(context, chat.id, answer)
+        elif action in (HELPFUL, UNHELPFUL) and (answer := self._answers.pop(argument, None)) is not None:
+            await asyncio.to_thread(
+                record_feedback,
+                self.settings.data_dir,
+                question=answer.question,
+                helpful=action == HELPFUL,
+                kind=answer.kind,
+                sources=[s.id for s in answer.sources],
+            )
+            await query.answer("Thanks for the feedback!")
+            if isinstance(query.message, Message):
+                # Take the feedback row away so nobody votes twice; keep the suggestions.
+                await query.edit_message_reply_markup(self._answer_keyboard(answer, None))
+        else:
+            await query.answer(EXPIRED_BUTTON)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log an unhandled error with its update id, and apologise to the chat it came from."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("error while handling update %s: %r", update_id, context.error, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, APOLOGY)
+            except TelegramError as exc:
+                log.warning("could not apologise for update %s: %r", update_id, exc)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _ask(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *, reply_to: Message | None = None
+    ) -> None:
+        await self._typing(context, chat_id)
+        conversation = self._conversation(chat_id)
+        answer = await asyncio.to_thread(self.engine.ask, text, conversation)
+        await self._send_answer(context, chat_id, answer, reply_to=reply_to)
+
+    async def _send_answer(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer: Answer, *, reply_to: Message | None = None
+    ) -> None:
+        key = None
+        if answer.kind != "smalltalk":
+            key = secrets.token_hex(6)
+            self._answers[key] = answer
+            while len(self._answers) > self.max_answers:
+                self._answers.popitem(last=False)
+        for question in answer.suggestions:
+            self._asked[short_key(question)] = question
+        parts = format_answer(answer)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self._send(
+                context,
+                chat_id,
+                part,
+                self._answer_keyboard(answer, key) if last else None,
+                reply_to=reply_to if index == 0 else None,
+            )
+
+    async def _reply(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        await self._send(context, self._chat_id(update), text, markup, reply_to=update.message)
+
+    async def _send(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        reply_to: Message | None = None,
+    ) -> None:
+        # In groups, quote the question so it is clear whom the answer is for.
+        quote = reply_to is not None and reply_to.chat.type != ChatType.PRIVATE
+        await context.bot.send_message(
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_parameters=ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
+            if quote and reply_to is not None
+            else None,
+            link_preview_options=NO_PREVIEW,
+        )
+
+    async def _typing(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # the indicator is a nicety; the answer matters
+            log.debug("typing indicator failed: %r", exc)
+
+    def _answer_keyboard(self, answer: Answer, key: str | None) -> InlineKeyboardMarkup | None:
+        rows = [[self._ask_button(q)] for q in answer.suggestions]
+        if key is not None:
+            rows.append(
+                [
+                    InlineKeyboardButton("👍 Helpful", callback_data=button_data(HELPFUL, key)),
+                    InlineKeyboardButton("👎 Not helpful", callback_data=button_data(UNHELPFUL, key)),
+                ]
+            )
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    def _ask_button(self, question: str) -> InlineKeyboardButton:
+        key = short_key(question)
+        self._asked[key] = question
+        return InlineKeyboardButton(_button_label(question), callback_data=button_data(ASK, key))
+
+    def _topic_keyboard(self) -> InlineKeyboardMarkup:
+        buttons = [
+            InlineKeyboardButton(_button_label(topic_title(t), 30), callback_data=button_data(TOPIC, short_key(t)))
+            for t in self.engine.knowledge.topics()
+        ]
+        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+    def _known_question(self, key: str) -> str | None:
+        """Find the question a button stands for, also for buttons sent before a restart."""
+        if key in self._asked:
+            return self._asked[key]
+        for question in (*START_EXAMPLES, *(q for p in self.engine.knowledge.passages for q in p.questions)):
+            if short_key(question) == key:
+                self._asked[key] = question
+                return question
+        return None
+
+    def _known_topic(self, key: str) -> str | None:
+        return next((t for t in self.engine.knowledge.topics() if short_key(t) == key), None)
+
+    def _conversation(self, chat_id: int) -> Conversation:
+        conversation = self._conversations.pop(chat_id, None) or Conversation()
+        self._conversations[chat_id] = conversation  # most recently used last
+        while len(self._conversations) > self.max_chats:
+            self._conversations.popitem(last=False)
+        return conversation
+
+    @staticmethod
+    def _chat_id(update: Update) -> int:
+        assert update.effective_chat is not None
+        return update.effective_chat.id
+
+    @staticmethod
+    def _addressed(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """Return whether the bot should answer: always in private, in groups only when spoken to."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = context.bot
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        username = (bot.username or "").lower()
+        for entity, text in message.parse_entities().items():
+            if entity.type == MessageEntityType.MENTION and text[1:].lower() == username:
+                return True
+            if entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+                return True
+            if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
+                _, _, target = text.partition("@")
+                return not target or target.lower() == username
+        return False
+
+    @staticmethod
+    def _without_mention(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str:
+        text = message.text or ""
+        username = context.bot.username or ""
+        if username:
+            text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+        return " ".join(text.split())
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    flood: FloodLimit | None = None,
+    pacer: Pacer | None = None,
+    read_timeout: float = 10.0,
+    max_attempts: int = 5,
+    backoff: float = 1.0,
+) -> Application:
+    """Build the python-telegram-bot application for the bot, pointed at `settings.telegram_api_base_url`."""
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+
+    async def post_init(application: Application) -> None:
+        try:
+            await application.bot.set_my_commands(list(COMMANDS))
+        except TelegramError as exc:  # the menu is a nicety; answering matters
+            log.warning("could not set the command menu: %r", exc)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .read_timeout(read_timeout)
+        .write_timeout(read_timeout)
+        .connect_timeout(read_timeout)
+        .rate_limiter(DeliveryLimiter(pacer, max_attempts=max_attempts, backoff=backoff))
+        .concurrent_updates(ChatOrderProcessor())
+        .post_init(post_init)
+        .build()
+    )
+    TelegramBot(engine, settings, flood=flood).install(application)
+    return application
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it shows up in a log record, traceback included."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        secret = token.partition(":")[2]
+        self.secrets = sorted({s for s in (token, secret) if len(s) >= 8}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call; still never let the token through
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure_logging(token: str | None, *, level: int = logging.INFO, stream: Any = None) -> logging.Handler:
+    """Log to stderr with the token redacted; keep httpx quiet, because its request lines carry the token."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if token:
+        handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return handler
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--listen {value!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def run_from_cli(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until SIGTERM or Ctrl-C; return the exit code."""
+    token = settings.telegram_token
+    if not token:
+        print("rolebot: error: TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather", file=sys.stderr)
+        return USAGE_ERROR
+    webhook = getattr(args, "webhook", None)
+    if webhook:
+        secret = settings.telegram_webhook_secret
+        if not secret or not WEBHOOK_SECRET.match(secret):
+            print(
+                "rolebot: error: webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)",
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
+        try:
+            host, port = _listen_address(args.listen)
+        except ValueError as exc:
+            print(f"rolebot: error: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+    configure_logging(token)
+    try:
+        engine = load_engine(settings.knowledge_dir, settings.intents_dir)
+    except KnowledgeError as exc:
+        print(f"rolebot: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    application = build_application(settings, engine)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        if webhook:
+            log.info("starting in webhook mode on %s:%s", host, port)
+            application.run_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(webhook).path.lstrip("/"),
+                webhook_url=webhook,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                stop_signals=stop_signals,
+            )
+        else:
+            log.info("starting with long polling")
+            application.run_polling(allowed_updates=list(ALLOWED_UPDATES), stop_signals=stop_signals)
+    except InvalidToken:
+        print("rolebot: error: Telegram rejected the token (401 Unauthorized); check TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return FAILURE
+    except TelegramError as exc:
+        print(f"rolebot: error: could not start the bot: {RedactToken(token).redact(str(exc))}", file=sys.stderr)
+        return FAILURE
+    log.info("stopped")
+    return 0
