@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from bot.engine import Answer, Conversation, Engine
 
@@ -64,8 +64,9 @@ def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     history: Path | None = None,
+    on_answer: Callable[[Answer], None] | None = None,
 ) -> int:
-    """Chat until /quit or end of input; return the exit code."""
+    """Chat until /quit or end of input; return the exit code. `on_answer` sees every answer (logging)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
@@ -99,5 +100,8 @@ def run_console(
         elif command.startswith("/"):
             reply = f"Unknown command {text.split()[0]}. /help lists the commands."
         else:
-            reply = render(engine.ask(text, conversation))
+            answer = engine.ask(text, conversation)
+            if on_answer is not None:
+                on_answer(answer)
+            reply = render(answer)
         print(f"bot> {reply}\n", file=stdout, flush=True)
