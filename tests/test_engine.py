@@ -1,0 +1,259 @@
+"""The engine on the real knowledge: each kind of answer the product promises, and the Answer value."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.engine import KINDS, Answer, Conversation, Engine, load_engine
+from bot.intents import Intent
+from bot.knowledge import KnowledgeError, Passage, load_knowledge
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PM = "it-project-manager"
+ITM = "it-manager"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return load_engine(PROJECT_ROOT / "knowledge", PROJECT_ROOT / "intents")
+
+
+def ids(answer: Answer) -> list[str]:
+    return [source.id for source in answer.sources]
+
+
+def converse(engine: Engine, *questions: str) -> list[Answer]:
+    conversation = Conversation()
+    return [engine.ask(question, conversation) for question in questions]
+
+
+# -- one role, one topic -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "passage_id"),
+    [
+        ("What does an IT project manager do?", "pm-responsibilities"),
+        ("What does a PM do?", "pm-responsibilities"),
+        ("What does an IT PM do?", "pm-responsibilities"),
+        ("What does a project manager do?", "pm-responsibilities"),
+        ("what does a projct managr do?", "pm-responsibilities"),
+        ("What does an IT manager do?", "itm-responsibilities"),
+        ("what does an IT managr do?", "itm-responsibilities"),
+        ("Who handles vendors?", "pm-vendor-management"),
+    ],
+)
+def test_role_question_answers_from_the_right_passage(engine: Engine, question: str, passage_id: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind in ("intent", "retrieval")
+    assert ids(answer)[0] == passage_id
+
+
+def test_answer_names_role_and_topic_and_cites_its_passage(engine: Engine) -> None:
+    answer = engine.ask("What does an IT manager do?")
+    passage = engine.knowledge.by_id("itm-responsibilities")
+    assert passage is not None
+    assert answer.sections[0].title == "IT Manager · Responsibilities"
+    assert answer.sections[0].text == passage.text
+    assert answer.text.startswith(f"IT Manager · Responsibilities\n{passage.text}")
+    first = answer.sources[0]
+    assert (first.id, first.role, first.topic) == ("itm-responsibilities", ITM, "responsibilities")
+    assert answer.citation.startswith("Source: itm-responsibilities (IT Manager, Responsibilities)")
+
+
+# -- comparison --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what sets the two apart on scope?", "scope-of-work"),
+        ("IT PM vs IT manager: qualifications", "qualifications-and-skills"),
+    ],
+)
+def test_comparison_cites_both_roles_on_the_topic(engine: Engine, question: str, topic: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind == "comparison"
+    assert sorted((s.role, s.topic) for s in answer.sources) == [(ITM, topic), (PM, topic)]
+    titles = [section.title for section in answer.sections]
+    assert any(title.startswith("IT Project Manager · ") for title in titles)
+    assert any(title.startswith("IT Manager · ") for title in titles)
+
+
+def test_engine_compares_a_topic_on_request(engine: Engine) -> None:
+    answer = engine.compare("leadership")
+    assert answer is not None and answer.kind == "comparison"
+    assert sorted(ids(answer)) == ["itm-leadership", "pm-leadership"]
+    assert engine.compare("no-such-topic") is None
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+
+
+def test_follow_up_switches_role_and_keeps_topic(engine: Engine) -> None:
+    first, follow_up = converse(engine, "What are the responsibilities of a PM?", "and for the IT manager?")
+    assert ids(first)[0] == "pm-responsibilities"
+    assert follow_up.kind != "fallback"
+    assert ids(follow_up)[0] == "itm-responsibilities"
+
+
+@pytest.mark.parametrize(
+    ("opening", "role"),
+    [("What are the responsibilities of a PM?", PM), ("What are the responsibilities of an IT manager?", ITM)],
+)
+def test_what_about_budgets_keeps_the_role_and_changes_topic(engine: Engine, opening: str, role: str) -> None:
+    first, follow_up = converse(engine, opening, "what about budgets?")
+    assert first.sources[0].role == role
+    assert follow_up.kind != "fallback"
+    assert follow_up.sources[0].role == role
+    assert follow_up.sources[0].topic != "responsibilities"
+    assert "budget" in follow_up.text.lower()
+
+
+def test_budgets_after_the_role_switch_stays_with_the_it_manager(engine: Engine) -> None:
+    *_, budgets = converse(
+        engine, "What are the responsibilities of a PM?", "and for the IT manager?", "what about budgets?"
+    )
+    assert budgets.kind != "fallback"
+    assert budgets.sources[0].role == ITM
+    assert budgets.sources[0].topic != "responsibilities"
+
+
+def test_a_question_without_a_conversation_remembers_nothing(engine: Engine) -> None:
+    conversation = Conversation()
+    engine.ask("What are the responsibilities of a PM?")
+    assert conversation.turns == 0 and conversation.topic is None
+
+
+def test_conversation_remembers_and_resets(engine: Engine) -> None:
+    conversation = Conversation()
+    answer = engine.ask("What does an IT manager do?", conversation)
+    assert (conversation.turns, conversation.last, conversation.topic, conversation.roles) == (
+        1,
+        answer,
+        "responsibilities",
+        (ITM,),
+    )
+    conversation.reset()
+    assert (conversation.turns, conversation.last, conversation.topic, conversation.roles) == (0, None, None, ())
+
+
+# -- fallback ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how do I renew my passport?", "What's the weather in Paris tomorrow?", "recipe for chocolate cake"],
+)
+def test_uncovered_question_falls_back_honestly(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind == "fallback"
+    assert answer.sources == ()
+    assert "don't know" in answer.text
+    assert 2 <= len(answer.suggestions) <= 3
+
+
+def test_fallback_suggests_questions_it_can_answer(engine: Engine) -> None:
+    answer = engine.ask("how do I renew my passport?")
+    for suggestion in answer.suggestions:
+        assert engine.ask(suggestion).kind != "fallback", suggestion
+
+
+# -- small talk --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [("hello", "greeting"), ("Thanks!", "thanks"), ("what can you do?", "capabilities"), ("help", "help")],
+)
+def test_small_talk(engine: Engine, message: str, intent: str) -> None:
+    answer = engine.ask(message)
+    assert answer.kind == "smalltalk"
+    assert answer.intent == intent
+    assert answer.sources == ()
+    assert answer.text
+
+
+@pytest.mark.parametrize("message", ["", "   "])
+def test_empty_message_gets_help_not_an_error(engine: Engine, message: str) -> None:
+    answer = engine.ask(message)
+    assert answer.kind == "smalltalk"
+    assert answer.text
+
+
+@pytest.mark.parametrize("message", ["?!", "👍", "12345"])
+def test_message_without_words_cites_nothing(engine: Engine, message: str) -> None:
+    answer = engine.ask(message)
+    assert answer.kind in ("smalltalk", "fallback")
+    assert answer.sources == ()
+
+
+# -- every answer ------------------------------------------------------------------------------
+
+QUESTIONS = [
+    "What does an IT manager do?",
+    "Who handles vendors?",
+    "How technical does a PM need to be?",
+    "IT PM vs IT manager: leadership",
+    "how do I renew my passport?",
+    "hello",
+    "asdf qwerty",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_answer_has_a_kind_sources_and_confidence_in_range(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind in KINDS
+    assert 0.0 <= answer.confidence <= 1.0
+    for source in answer.sources:
+        assert 0.0 <= source.score <= 1.0
+        passage = engine.knowledge.by_id(source.id)
+        assert passage is not None and (passage.role, passage.topic) == (source.role, source.topic)
+    if answer.kind in ("intent", "retrieval", "comparison"):
+        assert answer.sources, "answers about the roles always cite their passage"
+    else:
+        assert answer.sources == ()
+
+
+def test_answer_is_frozen(engine: Engine) -> None:
+    answer = engine.ask("What does an IT manager do?")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.kind = "fallback"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.sources[0].score = 0.0  # type: ignore[misc]
+    assert isinstance(answer.sources, tuple) and isinstance(answer.suggestions, tuple)
+
+
+def test_answer_as_json_shape(engine: Engine) -> None:
+    data = engine.ask("What does an IT manager do?").to_dict()
+    assert list(data) == ["question", "answer", "kind", "confidence", "sources", "suggestions"]
+    assert data["question"] == "What does an IT manager do?"
+    assert list(data["sources"][0]) == ["id", "role", "topic", "score"]
+
+
+# -- changing knowledge ------------------------------------------------------------------------
+
+REMOTE = Passage(
+    "itm-remote-work",
+    "remote-work",
+    ITM,
+    "An IT Manager sets the remote work policy: VPN access, laptop security and home office equipment.",
+)
+
+
+def test_added_passage_on_a_new_topic_is_answerable_at_once() -> None:
+    engine = load_engine(PROJECT_ROOT / "knowledge", PROJECT_ROOT / "intents")
+    engine.add_passages([REMOTE])
+    answer = engine.ask("Who sets the remote work policy?")
+    assert answer.kind != "fallback"
+    assert ids(answer)[0] == "itm-remote-work"
+
+
+def test_engine_refuses_intents_that_point_at_missing_knowledge() -> None:
+    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    with pytest.raises(KnowledgeError, match="unknown passage 'nope'"):
+        Engine(knowledge, [Intent("broken", ("x",), passages=("nope",))])
