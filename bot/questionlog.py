@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS questions (
     kind        TEXT    NOT NULL,
     confidence  REAL    NOT NULL,
     sources     TEXT    NOT NULL,              -- JSON list of {id, role, topic, score}
+    candidates  TEXT    NOT NULL,              -- JSON list of the best-ranked passage ids
     intent      TEXT,
     helpful     INTEGER,                       -- 1 thumbs up, 0 thumbs down, NULL no feedback
     status      TEXT    NOT NULL DEFAULT 'open', -- open, promoted, dismissed
@@ -67,6 +68,8 @@ class ReviewItem:
     last_confidence: float
     last_source: str | None
     last_asked: str
+    candidates: tuple[str, ...] = ()
+    """Passages the retriever ranked best for it: likely targets for `promote`."""
 
     @property
     def reasons(self) -> str:
@@ -149,10 +152,12 @@ class QuestionLog:
         """Record a question and its answer; return the row id (keep it to attach feedback later)."""
         now = self._clock().astimezone(timezone.utc)
         sources = json.dumps([s.to_dict() for s in answer.sources], ensure_ascii=False)
+        ranked = [s.id for s in (*answer.sources, *answer.candidates)]
+        candidates = json.dumps(list(dict.fromkeys(ranked))[:5])
         with self._connect() as db:
             cursor = db.execute(
                 "INSERT INTO questions (asked_at, day, channel, user_hash, question, normalized, kind, confidence,"
-                " sources, intent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " sources, candidates, intent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now.isoformat(timespec="seconds"),
                     now.date().isoformat(),
@@ -163,6 +168,7 @@ class QuestionLog:
                     answer.kind,
                     float(answer.confidence),
                     sources,
+                    candidates,
                     answer.intent,
                 ),
             )
@@ -194,8 +200,9 @@ class QuestionLog:
             ).fetchall()
             items = []
             for first, _normalized, asked, fallbacks, low, unhelpful, last in rows:
-                question, kind, confidence, sources, asked_at = db.execute(
-                    "SELECT question, kind, confidence, sources, asked_at FROM questions WHERE id = ?", (last,)
+                question, kind, confidence, sources, candidates, asked_at = db.execute(
+                    "SELECT question, kind, confidence, sources, candidates, asked_at FROM questions WHERE id = ?",
+                    (last,),
                 ).fetchone()
                 cited = json.loads(sources)
                 items.append(
@@ -210,6 +217,7 @@ class QuestionLog:
                         last_confidence=float(confidence),
                         last_source=cited[0]["id"] if cited else None,
                         last_asked=asked_at,
+                        candidates=tuple(json.loads(candidates)),
                     )
                 )
             return items
