@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import hashlib
 import html
 import json
@@ -13,6 +14,7 @@ import secrets
 import signal
 import sys
 import time
+import warnings
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -31,6 +33,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -149,7 +152,8 @@ def _cut(text: str, limit: int) -> list[str]:
         if len(parts) == 1:
             continue
         units = [part + separator for part in parts[:-1]] + [parts[-1]]  # keep each separator
-        pieces, current = [], ""
+        pieces: list[str] = []
+        current = ""
         for unit in units:
             if current and utf16_len(current + unit) > limit:
                 pieces.append(current)
@@ -158,8 +162,17 @@ def _cut(text: str, limit: int) -> list[str]:
                 current += unit
         pieces.append(current)
         return [cut for piece in pieces if piece.strip() for cut in _cut(piece.strip(), limit)]
-    size = max(1, limit // 2)  # no boundary at all: cut hard; str indexes never split a surrogate pair
-    return [text[i : i + size] for i in range(0, len(text), size)]
+    hard: list[str] = []  # no boundary at all: cut hard, never inside a character
+    chars: list[str] = []
+    size = 0
+    for char in text:
+        width = utf16_len(char)
+        if size + width > limit:
+            hard.append("".join(chars))
+            chars, size = [], 0
+        chars.append(char)
+        size += width
+    return hard + ["".join(chars)]
 
 
 def render_block(block: Block) -> str:
@@ -170,22 +183,21 @@ def render_block(block: Block) -> str:
 
 def split_message(blocks: Sequence[Block], *, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Pack blocks into HTML messages whose visible text stays under `limit`, breaking between paragraphs."""
-    pieces: list[Block] = []
-    for block in blocks:
-        for index, text in enumerate(_cut(block.text, limit)):
-            pieces.append(Block(text, block.style, block.glue if index == 0 else "\n\n"))
     messages: list[str] = []
     current: list[str] = []
     size = 0
-    for piece in pieces:
-        glue = piece.glue if current else ""
-        grown = size + utf16_len(glue) + utf16_len(piece.text)
-        if current and grown > limit:
-            messages.append("".join(current))
-            current, size, glue = [], 0, ""
-            grown = utf16_len(piece.text)
-        current.append(glue + render_block(piece))
-        size = grown
+    for block in blocks:
+        cuts = _cut(block.text, limit)
+        for index, text in enumerate(cuts):
+            glue = (block.glue if index == 0 else "") if current else ""
+            if current and size + utf16_len(glue + text) > limit:
+                messages.append("".join(current))
+                current, size, glue = [], 0, ""
+            current.append(glue + render_block(Block(text, block.style)))
+            size += utf16_len(glue + text)
+            if index < len(cuts) - 1:  # a block cut in pieces: each piece fills its own message
+                messages.append("".join(current))
+                current, size = [], 0
     if current:
         messages.append("".join(current))
     return messages
@@ -260,17 +272,25 @@ class Pacer:
         self.per_chat, self.per_group, self.overall = per_chat, per_group, overall
         self._clock = clock
         self._next_in_chat: dict[object, float] = {}
-        self._next_any = 0.0
+        self._booked: deque[float] = deque()
 
     def reserve(self, chat_id: object) -> float:
         """Book the next free slot for a message to this chat; return how long to wait for it."""
         now = self._clock()
         if len(self._next_in_chat) > 10_000:
             self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
-        slot = max(now, self._next_any, self._next_in_chat.get(chat_id, 0.0))
+        while self._booked and self._booked[0] <= now - self.overall:
+            self._booked.popleft()
+        slot = max(now, self._next_in_chat.get(chat_id, 0.0))
+        for booked in self._booked:  # the earliest time at least `overall` away from every other message
+            if booked <= slot - self.overall:
+                continue
+            if booked >= slot + self.overall:
+                break
+            slot = booked + self.overall
+        bisect.insort(self._booked, slot)
         group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
         self._next_in_chat[chat_id] = slot + (self.per_group if group else self.per_chat)
-        self._next_any = slot + self.overall
         return slot - now
 
     async def wait(self, chat_id: object) -> None:
@@ -283,7 +303,11 @@ PACED_ENDPOINTS = frozenset({"sendMessage", "editMessageText", "editMessageReply
 UNRETRIED_ENDPOINTS = frozenset({"getUpdates", "sendChatAction"})
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def _retry_after(exc: RetryAfter) -> float:
+    """Read the wait in seconds, whichever type this python-telegram-bot version gives it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int now, timedelta in v23
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -300,6 +324,11 @@ class DeliveryLimiter(BaseRateLimiter[None]):
     ) -> None:
         self.pacer = pacer or Pacer()
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+        self._stopping = asyncio.Event()
+
+    def stop_retrying(self) -> None:
+        """Give up waiting and retrying: the bot is shutting down, and a late reply is dropped, not delayed."""
+        self._stopping.set()
 
     async def initialize(self) -> None:
         return None
@@ -320,22 +349,32 @@ class DeliveryLimiter(BaseRateLimiter[None]):
         while True:
             if endpoint in PACED_ENDPOINTS:
                 await self.pacer.wait(data.get("chat_id"))
+            error: TelegramError
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                delay, reason = _seconds(exc.retry_after), f"flood control, retry after {exc.retry_after}"
+                error, delay = exc, _retry_after(exc)
+                reason = f"flood control, retry after {delay:g}s"
             except BadRequest:
                 raise
             except NetworkError as exc:  # includes timeouts, 5xx and refused connections
                 if endpoint in UNRETRIED_ENDPOINTS:
                     raise
-                delay, reason = min(self.backoff * 2 ** (attempt - 1), self.max_backoff), str(exc)
+                error, delay, reason = exc, min(self.backoff * 2 ** (attempt - 1), self.max_backoff), str(exc)
             if attempt >= self.max_attempts:
                 log.error("%s failed %d times, giving up: %s", endpoint, attempt, reason)
-                raise
+                raise error
+            if self._stopping.is_set():
+                log.warning("%s failed (%s) while stopping; dropped", endpoint, reason)
+                raise error
             log.warning("%s failed (%s); retrying in %.1fs", endpoint, reason, delay)
-            await asyncio.sleep(delay)
-            attempt += 1
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            except TimeoutError:
+                attempt += 1
+                continue
+            log.warning("%s dropped: the bot is stopping", endpoint)
+            raise error
 
 
 class FloodLimit:
@@ -611,7 +650,9 @@ class TelegramBot:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log an unhandled error with its update id, and apologise to the chat it came from."""
         update_id = update.update_id if isinstance(update, Update) else None
-        log.error("error while handling update %s: %r", update_id, context.error, exc_info=context.error)
+        # Telegram and network failures are explained by their message; anything else needs its traceback.
+        trace = None if isinstance(context.error, TelegramError) else context.error
+        log.error("error while handling update %s: %r", update_id, context.error, exc_info=trace)
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
                 await context.bot.send_message(update.effective_chat.id, APOLOGY)
@@ -770,9 +811,8 @@ def build_application(
     *,
     flood: FloodLimit | None = None,
     pacer: Pacer | None = None,
-    read_timeout: float = 10.0,
-    max_attempts: int = 5,
-    backoff: float = 1.0,
+    limiter: DeliveryLimiter | None = None,
+    read_timeout: float = 5.0,
 ) -> Application:
     """Build the python-telegram-bot application for the bot, pointed at `settings.telegram_api_base_url`."""
     if not settings.telegram_token:
@@ -791,7 +831,7 @@ def build_application(
         .read_timeout(read_timeout)
         .write_timeout(read_timeout)
         .connect_timeout(read_timeout)
-        .rate_limiter(DeliveryLimiter(pacer, max_attempts=max_attempts, backoff=backoff))
+        .rate_limiter(limiter or DeliveryLimiter(pacer))
         .concurrent_updates(ChatOrderProcessor())
         .post_init(post_init)
         .build()
@@ -874,13 +914,25 @@ def run_from_cli(args: argparse.Namespace, settings: Settings) -> int:
             print(f"rolebot: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
     configure_logging(token)
+    # python-telegram-bot warns about retry_after's future type when it builds a 429 error; we handle both.
+    warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
     try:
         engine = load_engine(settings.knowledge_dir, settings.intents_dir)
     except KnowledgeError as exc:
         print(f"rolebot: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
-    application = build_application(settings, engine)
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    limiter = DeliveryLimiter()
+    application = build_application(settings, engine, limiter=limiter)
+
+    def stop(signum: int) -> None:
+        log.info("%s received; stopping", signal.Signals(signum).name)
+        limiter.stop_retrying()
+        raise SystemExit  # as python-telegram-bot's own handler does: run_* then stops gracefully
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
     try:
         if webhook:
             log.info("starting in webhook mode on %s:%s", host, port)
@@ -891,11 +943,11 @@ def run_from_cli(args: argparse.Namespace, settings: Settings) -> int:
                 webhook_url=webhook,
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=list(ALLOWED_UPDATES),
-                stop_signals=stop_signals,
+                stop_signals=None,
             )
         else:
             log.info("starting with long polling")
-            application.run_polling(allowed_updates=list(ALLOWED_UPDATES), stop_signals=stop_signals)
+            application.run_polling(allowed_updates=list(ALLOWED_UPDATES), stop_signals=None)
     except InvalidToken:
         print("rolebot: error: Telegram rejected the token (401 Unauthorized); check TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return FAILURE

@@ -587,6 +587,8 @@ class BotThread:
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
+        if not self._thread.is_alive():
+            return
         if self._loop is not None and self._stopping is not None:
             self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(timeout)
