@@ -577,7 +577,8 @@ class TelegramBot:
         except (ValidationError, KnowledgeError) as exc:
             await self._reply(update, context, f"Not added: {html.escape(str(exc), quote=False)}")
             return
-        self.engine.add_passages([passage])
+        if self.engine.knowledge.by_id(passage.id) is None:  # a knowledge watcher may have loaded it already
+            self.engine.add_passages([passage])
         log.info("admin %s added passage %s", user.id, passage.id)
         await self._reply(
             update,

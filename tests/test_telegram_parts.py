@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
-from botapi_fake import TOKEN, ApiError, parse_html
+from botapi_fake import TOKEN, ApiError, FakeBotAPI, parse_html
 
 from bot.engine import Answer, Section, Source
 from bot.telegram_bot import (
@@ -90,6 +93,34 @@ def test_the_stand_in_rejects_what_telegram_rejects() -> None:
         with pytest.raises(ApiError):
             parse_html(bad)
     assert parse_html("<b>a</b> &lt;&amp;&gt; &#39;<a href='x'>l</a>") == "a <&> 'l"
+
+
+def call(fake: FakeBotAPI, method: str, params: dict[str, Any], token: str = TOKEN) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{fake.base_url}{token}/{method}", json.dumps(params).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_the_stand_in_refuses_a_wrong_token_long_text_and_long_callback_data() -> None:
+    with FakeBotAPI() as fake:
+        assert call(fake, "getMe", {}, token="1:wrong")[0] == 401
+        assert call(fake, "sendMessage", {"chat_id": 1, "text": "x" * 4096})[0] == 200
+        status, answer = call(fake, "sendMessage", {"chat_id": 1, "text": "👍" * 2049})
+        assert (status, answer["description"]) == (400, "Bad Request: message is too long")
+        escaped = "&amp;" * 4096  # long as HTML, 4,096 characters once parsed
+        assert call(fake, "sendMessage", {"chat_id": 1, "text": escaped, "parse_mode": "HTML"})[0] == 200
+        keyboard = {"inline_keyboard": [[{"text": "go", "callback_data": "x" * 65}]]}
+        status, answer = call(fake, "sendMessage", {"chat_id": 1, "text": "hi", "reply_markup": keyboard})
+        assert (status, answer["description"]) == (400, "Bad Request: BUTTON_DATA_INVALID")
+        fake.fail("sendMessage", status=429, retry_after=3, description="Too Many Requests: retry after 3")
+        assert call(fake, "sendMessage", {"chat_id": 1, "text": "hi"})[1]["parameters"] == {"retry_after": 3}
+        assert call(fake, "noSuchMethod", {})[0] == 404
+        assert [c.outcome for c in fake.calls] == ["unauthorized", "ok", "error", "ok", "error", "error", "error"]
 
 
 def test_callback_data_stays_within_64_bytes() -> None:
