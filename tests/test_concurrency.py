@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.knowledge import ADDED_FILE, load_knowledge, load_passage_file
 from bot.store import add_passage
+from conftest import ProjectCopy, RunRolebot
 
 WRITERS = 8
 
@@ -43,7 +44,7 @@ while True:  # rewrite a large file again and again until killed
 """
 
 
-def test_concurrent_writers_all_land(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_writers_all_land(project: ProjectCopy, tmp_path: Path) -> None:
     go = tmp_path / "go"
     writers = [
         subprocess.Popen(
@@ -67,7 +68,7 @@ def test_concurrent_writers_all_land(project, tmp_path: Path) -> None:  # type: 
     assert len(load_knowledge(project.knowledge_dir).passages) == 19 + WRITERS
 
 
-def test_cli_add_and_store_add_at_the_same_moment_both_land(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_cli_add_and_store_add_at_the_same_moment_both_land(project: ProjectCopy, rolebot: RunRolebot) -> None:
     cli = subprocess.Popen(
         [sys.executable, "-m", "bot", "add", "--topic", "remote-teams", "--role", "it-manager",
          "An IT manager sets the rules for remote work tools and keeps them secure."],
@@ -77,11 +78,11 @@ def test_cli_add_and_store_add_at_the_same_moment_both_land(project, rolebot) ->
                 text="A project manager schedules stand-ups across time zones for a remote project team.")
     out, err = cli.communicate(timeout=120)
     assert cli.returncode == 0, err
-    topics = [p.role for p in load_knowledge(project.knowledge_dir).in_topic("remote-teams")]
-    assert sorted(topics) == ["it-manager", "it-project-manager"]
+    roles = {p.role for p in load_knowledge(project.knowledge_dir).in_topic("remote-teams")}
+    assert roles == {"it-manager", "it-project-manager"}
 
 
-def test_writer_killed_mid_write_leaves_the_file_whole(project) -> None:  # type: ignore[no-untyped-def]
+def test_writer_killed_mid_write_leaves_the_file_whole(project: ProjectCopy) -> None:
     added = project.knowledge_dir / ADDED_FILE
     for attempt, delay in enumerate((0.3, 0.45, 0.7)):
         writer = subprocess.Popen(

@@ -14,6 +14,7 @@ from bot.engine import Answer, Engine, Section, Source, load_engine
 from bot.knowledge import load_passage_file
 from bot.questionlog import SCHEMA_VERSION, QuestionLog, QuestionLogError
 from bot.store import ValidationError
+from conftest import ProjectCopy
 
 DAY_ONE = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
 
@@ -140,7 +141,7 @@ def test_dismiss_hides_every_row_of_the_question(log: QuestionLog) -> None:
     assert [i.number for i in log.review()] == [3]  # asked again after dismissal: back for review
 
 
-def test_promote_adds_the_question_to_the_passage_and_the_engine_then_answers_it(project, log: QuestionLog) -> None:  # type: ignore[no-untyped-def]
+def test_promote_adds_the_question_to_the_passage_and_the_engine_then_answers_it(project: ProjectCopy, log: QuestionLog) -> None:
     question = "Who keeps the lights on for the company's systems?"
     number = log.log_answer(answer(question, kind="fallback", confidence=0.0, source=None), "cli")
 
@@ -156,7 +157,7 @@ def test_promote_adds_the_question_to_the_passage_and_the_engine_then_answers_it
     assert fresh.ask(question).sources[0].id == "itm-responsibilities"
 
 
-def test_promote_refuses_unknown_items_and_passages(project, log: QuestionLog) -> None:  # type: ignore[no-untyped-def]
+def test_promote_refuses_unknown_items_and_passages(project: ProjectCopy, log: QuestionLog) -> None:
     number = log.log_answer(answer("passport?", kind="fallback", confidence=0.0, source=None), "cli")
     with pytest.raises(ValidationError, match="no passage with id 'nope'"):
         log.promote(number, "nope", project.knowledge_dir)
@@ -165,7 +166,7 @@ def test_promote_refuses_unknown_items_and_passages(project, log: QuestionLog) -
         log.promote(number + 1, "overview", project.knowledge_dir)
 
 
-def test_promoting_a_phrasing_already_there_changes_no_file(project, log: QuestionLog) -> None:  # type: ignore[no-untyped-def]
+def test_promoting_a_phrasing_already_there_changes_no_file(project: ProjectCopy, log: QuestionLog) -> None:
     before = (project.knowledge_dir / "article.yaml").read_text()
     number = log.log_answer(answer("what is this about", confidence=0.2), "cli")
     passage, added = log.promote(number, "overview", project.knowledge_dir)

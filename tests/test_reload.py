@@ -15,7 +15,7 @@ import pytest
 from bot.engine import Engine, load_engine
 from bot.knowledge import load_knowledge
 from bot.reload import KnowledgeWatcher, ReloadResult, apply_knowledge
-from conftest import rolebot_command
+from conftest import ProjectCopy, RunRolebot, rolebot_command
 
 DEADLINE = 15.0  # generous for a loaded machine; the watcher itself polls every 0.5 s
 NEW_TEXT = "An IT manager sets the rules for quantum computing pilots and keeps their hardware budget in check."
@@ -38,11 +38,11 @@ def top_source(engine: Engine, question: str) -> str | None:
 
 
 @pytest.fixture
-def engine(project) -> Engine:  # type: ignore[no-untyped-def]
+def engine(project: ProjectCopy) -> Engine:
     return load_engine(project.knowledge_dir, project.intents_dir)
 
 
-def test_pure_appends_are_added_without_a_rebuild(engine: Engine, project) -> None:  # type: ignore[no-untyped-def]
+def test_pure_appends_are_added_without_a_rebuild(engine: Engine, project: ProjectCopy) -> None:
     retriever = engine.retriever
     (project.knowledge_dir / "more.yaml").write_text(
         f"source: more\npassages:\n- id: itm-quantum\n  topic: quantum-pilots\n  role: it-manager\n  text: {NEW_TEXT}\n"
@@ -52,7 +52,7 @@ def test_pure_appends_are_added_without_a_rebuild(engine: Engine, project) -> No
     assert apply_knowledge(engine, load_knowledge(project.knowledge_dir)) == ReloadResult("unchanged")
 
 
-def test_running_engine_answers_a_passage_added_by_another_process(engine: Engine, project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_running_engine_answers_a_passage_added_by_another_process(engine: Engine, project: ProjectCopy, rolebot: RunRolebot) -> None:
     results: list[ReloadResult] = []
     with KnowledgeWatcher(engine, project.knowledge_dir, on_reload=results.append):
         assert "quantum" not in str(top_source(engine, NEW_QUESTION))
@@ -64,7 +64,7 @@ def test_running_engine_answers_a_passage_added_by_another_process(engine: Engin
     assert seconds < DEADLINE
 
 
-def test_edit_by_another_process_replaces_the_knowledge(engine: Engine, project) -> None:  # type: ignore[no-untyped-def]
+def test_edit_by_another_process_replaces_the_knowledge(engine: Engine, project: ProjectCopy) -> None:
     article = project.knowledge_dir / "article.yaml"
     with KnowledgeWatcher(engine, project.knowledge_dir, interval=0.2) as watcher:
         article.write_text(article.read_text().replace("In the world of technology", "In the realm of zeppelins"))
@@ -72,7 +72,7 @@ def test_edit_by_another_process_replaces_the_knowledge(engine: Engine, project)
         assert watcher.last_error is None
 
 
-def test_invalid_edit_leaves_the_old_knowledge_serving(engine: Engine, project, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_edit_leaves_the_old_knowledge_serving(engine: Engine, project: ProjectCopy, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, logger="rolebot.reload")
     article = project.knowledge_dir / "article.yaml"
     good = article.read_text()
@@ -93,7 +93,7 @@ def test_invalid_edit_leaves_the_old_knowledge_serving(engine: Engine, project, 
         assert watcher.last_error is None
 
 
-def test_invalid_reference_is_refused_too(engine: Engine, project) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_reference_is_refused_too(engine: Engine, project: ProjectCopy) -> None:
     article = project.knowledge_dir / "article.yaml"
     results: list[ReloadResult] = []
     with KnowledgeWatcher(engine, project.knowledge_dir, interval=0.2, on_reload=results.append):
@@ -141,7 +141,7 @@ class Console:
         return self.process.wait(timeout=30)
 
 
-def test_running_console_picks_up_a_passage_added_by_another_process(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_running_console_picks_up_a_passage_added_by_another_process(project: ProjectCopy, rolebot: RunRolebot) -> None:
     console = Console(project.root)
     try:
         assert "quantum-pilots" not in console.ask(NEW_QUESTION)

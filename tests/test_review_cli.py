@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from typing import Any
 
 from bot.engine import Answer
 from bot.knowledge import load_knowledge
 from bot.questionlog import QuestionLog
+from conftest import ProjectCopy, RunRolebot
 
 OFF_TOPIC = "how do I renew my passport?"
 
 
-def ask_json(rolebot, question: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def ask_json(rolebot: RunRolebot, question: str) -> dict[str, Any]:
     result = rolebot("ask", "--json", question)
     assert result.code == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def test_ask_and_chat_log_every_question_with_their_channel(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_ask_and_chat_log_every_question_with_their_channel(project: ProjectCopy, rolebot: RunRolebot) -> None:
     assert rolebot("ask", "what does an IT manager do?").code == 0
     assert rolebot("ask", "--json", "-", stdin="what is a PM's focus?\nand for the IT manager?\n").code == 0
     assert rolebot("chat", stdin="hello\nwhat does a PM do?\n/sources\n/quit\n").code == 0
@@ -41,7 +43,7 @@ def test_ask_and_chat_log_every_question_with_their_channel(project, rolebot) ->
     ]
 
 
-def test_review_promote_makes_the_next_asker_get_the_right_passage(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_review_promote_makes_the_next_asker_get_the_right_passage(project: ProjectCopy, rolebot: RunRolebot) -> None:
     question = "Who keeps the lights on for the company's systems?"
     for _ in range(2):
         ask_json(rolebot, OFF_TOPIC)
@@ -68,7 +70,7 @@ def test_review_promote_makes_the_next_asker_get_the_right_passage(project, role
     assert empty.stdout.strip().startswith("nothing to review")
 
 
-def test_review_errors_are_one_line_with_exit_2_and_change_nothing(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_review_errors_are_one_line_with_exit_2_and_change_nothing(project: ProjectCopy, rolebot: RunRolebot) -> None:
     ask_json(rolebot, OFF_TOPIC)
     before = (project.knowledge_dir / "article.yaml").read_text()
     cases = [
@@ -86,7 +88,7 @@ def test_review_errors_are_one_line_with_exit_2_and_change_nothing(project, role
     assert [i.number for i in QuestionLog(project.data_dir).review()] == [1]
 
 
-def test_stats_print_counts_by_day_and_kind_and_the_rates(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_stats_print_counts_by_day_and_kind_and_the_rates(project: ProjectCopy, rolebot: RunRolebot) -> None:
     assert rolebot("stats").stdout.strip() == "no questions logged yet"
     first = ask_json(rolebot, "what does an IT manager do?")
     ask_json(rolebot, OFF_TOPIC)
@@ -103,7 +105,7 @@ def test_stats_print_counts_by_day_and_kind_and_the_rates(project, rolebot) -> N
     assert lines[-1] == "fallback rate: 50.0% (1 of 2)   helpful rate: 100.0% of 1 rated"
 
 
-def test_a_broken_log_never_stops_answers(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_log_never_stops_answers(project: ProjectCopy, rolebot: RunRolebot) -> None:
     project.data_dir.mkdir()
     (project.data_dir / "questions.sqlite3").write_text("this is not a database")
     result = rolebot("ask", "what does an IT manager do?")

@@ -11,6 +11,7 @@ import pytest
 from bot.article import Draft, parse_markdown, parse_paragraphs
 from bot.knowledge import load_knowledge, load_passage_file
 from bot.store import ValidationError, import_passages, remove_passage
+from conftest import ProjectCopy, RunRolebot
 
 ARTICLE = """\
 # Cloud work for IT leaders
@@ -81,7 +82,7 @@ def test_plain_text_becomes_one_draft_per_paragraph() -> None:
     ]
 
 
-def test_import_stores_all_or_nothing(project) -> None:  # type: ignore[no-untyped-def]
+def test_import_stores_all_or_nothing(project: ProjectCopy) -> None:
     before = snapshot(project.knowledge_dir)
     drafts = [Draft("cloud-costs", None, "Fine text about clouds and their bills.", line=1),
               Draft("cloud-costs", None, "x" * 4001, line=5)]
@@ -93,7 +94,7 @@ def test_import_stores_all_or_nothing(project) -> None:  # type: ignore[no-untyp
 # -- import --------------------------------------------------------------------------------------
 
 
-def test_import_markdown_reports_added_then_skips_near_duplicates(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_import_markdown_reports_added_then_skips_near_duplicates(project: ProjectCopy, rolebot: RunRolebot) -> None:
     article = project.root / "cloud.md"
     article.write_text(ARTICLE)
 
@@ -123,7 +124,7 @@ def test_import_markdown_reports_added_then_skips_near_duplicates(project, roleb
     assert rolebot("check").code == 0
 
 
-def test_import_plain_text_needs_topic_and_role(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_import_plain_text_needs_topic_and_role(project: ProjectCopy, rolebot: RunRolebot) -> None:
     notes = project.root / "migration.txt"
     notes.write_text(PLAIN)
     before = snapshot(project.knowledge_dir)
@@ -149,7 +150,7 @@ def test_import_plain_text_needs_topic_and_role(project, rolebot) -> None:  # ty
         ("", "holds no text to import"),
     ],
 )
-def test_import_refuses_bad_articles_writing_nothing(project, rolebot, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_import_refuses_bad_articles_writing_nothing(project: ProjectCopy, rolebot: RunRolebot, content: str, message: str) -> None:
     article = project.root / "bad.md"
     article.write_text(content)
     before = snapshot(project.knowledge_dir)
@@ -160,7 +161,7 @@ def test_import_refuses_bad_articles_writing_nothing(project, rolebot, content: 
     assert snapshot(project.knowledge_dir) == before
 
 
-def test_import_refuses_an_unknown_role_option(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_import_refuses_an_unknown_role_option(project: ProjectCopy, rolebot: RunRolebot) -> None:
     notes = project.root / "notes.txt"
     notes.write_text(PLAIN)
     result = rolebot("import", "--topic", "x", "--role", "ceo", str(notes))
@@ -171,7 +172,7 @@ def test_import_refuses_an_unknown_role_option(project, rolebot) -> None:  # typ
 # -- remove --------------------------------------------------------------------------------------
 
 
-def test_remove_deletes_the_passage_from_its_file(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_remove_deletes_the_passage_from_its_file(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("remove", "itm-focus")
     assert result.code == 0, result.stderr
     assert result.stdout.startswith("removed itm-focus (IT Manager, Focus)")
@@ -183,12 +184,12 @@ def test_remove_deletes_the_passage_from_its_file(project, rolebot) -> None:  # 
     assert [p.name for p in project.knowledge_dir.iterdir() if p.name.endswith((".tmp", ".check"))] == []
 
 
-def test_remove_unknown_id_is_an_error(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_remove_unknown_id_is_an_error(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("remove", "no-such-passage")
     assert (result.code, result.stderr.strip()) == (2, "rolebot: error: no passage with id 'no-such-passage'")
 
 
-def test_remove_refuses_a_passage_an_intent_points_at(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_remove_refuses_a_passage_an_intent_points_at(project: ProjectCopy, rolebot: RunRolebot) -> None:
     (project.intents_dir / "team.yaml").write_text(
         "- name: who-runs-what\n  examples: [who runs what, who is in charge of what]\n"
         "  passages: [pm-responsibilities, itm-responsibilities]\n"
@@ -206,20 +207,20 @@ def test_remove_refuses_a_passage_an_intent_points_at(project, rolebot) -> None:
     assert rolebot("ask", "who runs what").code == 0
 
 
-def test_remove_refuses_the_last_passage_of_a_topic_an_intent_routes_to(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_remove_refuses_the_last_passage_of_a_topic_an_intent_routes_to(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("remove", "--force", "pm-vendor-management")
     assert result.code == 2
     assert "last passage of its topic and intent 'who-handles-vendors'" in result.stderr
 
 
-def test_remove_refuses_the_only_target_of_an_intent_even_with_force(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_remove_refuses_the_only_target_of_an_intent_even_with_force(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("remove", "--force", "conclusion")
     assert result.code == 2
     assert "intent 'difference'" in result.stderr
     assert load_knowledge(project.knowledge_dir).by_id("conclusion") is not None
 
 
-def test_forced_remove_of_a_sole_reference_routes_the_intent_to_the_topic(project) -> None:  # type: ignore[no-untyped-def]
+def test_forced_remove_of_a_sole_reference_routes_the_intent_to_the_topic(project: ProjectCopy) -> None:
     (project.intents_dir / "team.yaml").write_text(
         "# who does what\n- name: pm-duties\n  examples: [pm duties]\n  passages:\n    - pm-responsibilities\n"
         "- name: other\n  examples: [other]\n  topic: focus\n"
@@ -234,7 +235,7 @@ def test_forced_remove_of_a_sole_reference_routes_the_intent_to_the_topic(projec
 # -- edit ----------------------------------------------------------------------------------------
 
 
-def test_edit_saves_a_valid_change_in_place(project, rolebot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_edit_saves_a_valid_change_in_place(project: ProjectCopy, rolebot: RunRolebot, tmp_path: Path) -> None:
     order = [p.id for p in load_passage_file(project.knowledge_dir / "article.yaml")]
     script = editor(tmp_path, """
         path.write_text(text.replace("negotiating contracts", "negotiating multi-year contracts"))
@@ -257,7 +258,7 @@ def test_edit_saves_a_valid_change_in_place(project, rolebot, tmp_path: Path) ->
         ("sys.exit(3)", "the editor exited with status 3"),
     ],
 )
-def test_edit_refuses_bad_changes_writing_nothing(project, rolebot, tmp_path: Path, action: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_edit_refuses_bad_changes_writing_nothing(project: ProjectCopy, rolebot: RunRolebot, tmp_path: Path, action: str, message: str) -> None:
     before = snapshot(project.knowledge_dir)
     result = rolebot("edit", "pm-vendor-management", env={"EDITOR": editor(tmp_path, action)})
     assert result.code == 2
@@ -267,14 +268,14 @@ def test_edit_refuses_bad_changes_writing_nothing(project, rolebot, tmp_path: Pa
     assert snapshot(project.knowledge_dir) == before
 
 
-def test_edit_without_changes_writes_nothing(project, rolebot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_edit_without_changes_writes_nothing(project: ProjectCopy, rolebot: RunRolebot, tmp_path: Path) -> None:
     before = snapshot(project.knowledge_dir)
     result = rolebot("edit", "itm-focus", env={"EDITOR": editor(tmp_path, "pass")})
     assert (result.code, result.stdout.strip()) == (0, "no changes to itm-focus")
     assert snapshot(project.knowledge_dir) == before
 
 
-def test_edit_of_a_passage_an_intent_points_at_needs_force(project, rolebot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_edit_of_a_passage_an_intent_points_at_needs_force(project: ProjectCopy, rolebot: RunRolebot, tmp_path: Path) -> None:
     script = editor(tmp_path, 'path.write_text(text.replace("In the world of", "Across the world of"))')
     refused = rolebot("edit", "overview", env={"EDITOR": script})
     assert refused.code == 2
@@ -284,7 +285,7 @@ def test_edit_of_a_passage_an_intent_points_at_needs_force(project, rolebot, tmp
     assert load_knowledge(project.knowledge_dir).by_id("overview").text.startswith("Across the world of")  # type: ignore[union-attr]
 
 
-def test_edit_renaming_an_id_with_force_rewrites_the_intent(project, rolebot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_edit_renaming_an_id_with_force_rewrites_the_intent(project: ProjectCopy, rolebot: RunRolebot, tmp_path: Path) -> None:
     script = editor(tmp_path, 'path.write_text(text.replace("id: overview", "id: introduction"))')
     result = rolebot("edit", "--force", "overview", env={"EDITOR": script})
     assert result.code == 0, result.stderr
@@ -295,13 +296,13 @@ def test_edit_renaming_an_id_with_force_rewrites_the_intent(project, rolebot, tm
 # -- check ---------------------------------------------------------------------------------------
 
 
-def test_check_passes_on_the_project_knowledge(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_check_passes_on_the_project_knowledge(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("check")
     assert result.code == 0, result.stderr
     assert result.stdout.startswith("ok: 19 passages in 1 files")
 
 
-def test_check_lists_every_problem_with_file_and_line(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_check_lists_every_problem_with_file_and_line(project: ProjectCopy, rolebot: RunRolebot) -> None:
     (project.knowledge_dir / "extra.yaml").write_text(
         "source: extra\npassages:\n"
         "- id: overview\n  topic: overview\n  role: null\n  text: A second overview.\n"
@@ -321,7 +322,7 @@ def test_check_lists_every_problem_with_file_and_line(project, rolebot) -> None:
     ]
 
 
-def test_check_reports_duplicate_ids_across_files(project, rolebot) -> None:  # type: ignore[no-untyped-def]
+def test_check_reports_duplicate_ids_across_files(project: ProjectCopy, rolebot: RunRolebot) -> None:
     (project.knowledge_dir / "extra.yaml").write_text(
         "source: extra\npassages:\n- id: overview\n  topic: overview\n  role: null\n  text: A second overview.\n"
     )
