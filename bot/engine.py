@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -30,6 +31,10 @@ class Thresholds:
     """rapidfuzz score (0-100) a message needs to count as small talk."""
     intent_cutoff: float = 88.0
     """rapidfuzz score (0-100) a question needs to be routed by an intent."""
+    min_negative_score: float = 0.3
+    """An out-of-scope example must match at least this well to decline a question."""
+    negative_margin: float = 1.15
+    """...and better than the best passage times this."""
     low_confidence: float = 0.5
     """Answers below this confidence carry "did you mean" suggestions."""
     pair_ratio: float = 0.85
@@ -164,25 +169,34 @@ class Engine:
 
     def _build(self, knowledge: KnowledgeBase) -> None:
         synonyms = SynonymMap(knowledge.synonyms)
-        vocabulary: set[str] = set()
+        vocabulary: Counter[str] = Counter()
         for passage in knowledge.passages:
             vocabulary.update(tokens(passage.text))
             for question in passage.questions:
                 vocabulary.update(tokens(question))
+        declined: set[str] = set()
         for intent in self.intents:
             for example in intent.examples:
-                vocabulary.update(tokens(example))
-        reader = QuestionReader(vocabulary, synonyms)
+                (declined if intent.out_of_scope else vocabulary).update(tokens(example))
+        reader = QuestionReader(vocabulary, synonyms, extra_spellings=declined)
 
         def prepare(text: str) -> str:
             reading = reader.read(text)
             return reading.expanded
 
         smalltalk = [i for i in self.intents if i.is_smalltalk]
-        routes = [i for i in self.intents if not i.is_smalltalk]
+        routes = [i for i in self.intents if i.is_route]
         self.knowledge = knowledge
         self.reader = reader
         self.retriever = Retriever(knowledge.passages, prepare=prepare)
+        # Out-of-scope examples are indexed like passages, so "what does a CTO pay" meets them, not a passage.
+        self.out_of_scope = {i.name: i for i in self.intents if i.out_of_scope}
+        self.negatives = Retriever(
+            [Passage(i.name, "out-of-scope", None, " ", questions=i.examples) for i in self.out_of_scope.values()],
+            prepare=lambda text: reader.read(text).remainder,
+            question_weight=1.0,
+            title_weight=0.0,
+        )
         self.smalltalk = IntentMatcher(smalltalk, score_cutoff=self.thresholds.smalltalk_cutoff)
         self.routes = IntentMatcher(
             routes,
@@ -217,9 +231,9 @@ class Engine:
 
     def _answer(self, text: str, conversation: Conversation) -> Answer:
         question = text.strip()
-        if not normalize(question):
-            return self._smalltalk_reply(question, "help")
         reading = self.reader.read(question)
+        if not reading.normalized:
+            return self._smalltalk_reply(question, "help") if not question else self._fallback(question, reading)
         small = self.smalltalk.match(reading.normalized)
         if small is not None and not reading.roles:
             return Answer(
@@ -232,17 +246,21 @@ class Engine:
         plan = self._plan(reading, conversation)
         if plan is None:
             return self._fallback(question, reading)
+        if isinstance(plan, Intent):
+            return self._fallback(question, reading, declined=plan)
         return self._write(question, reading, plan)
 
-    def _plan(self, reading: Reading, conversation: Conversation) -> _Plan | None:
-        """Decide the topic and roles to answer, or None for a fallback."""
+    def _plan(self, reading: Reading, conversation: Conversation) -> _Plan | Intent | None:
+        """Decide the topic and roles to answer; None or a matched out-of-scope intent for a fallback."""
         t = self.thresholds
         roles = reading.roles
         if reading.other_role and not roles and len(conversation.roles) == 1:
             roles = tuple(r for r in BOTH_ROLES if r not in conversation.roles)
         compare = len(roles) == 2 or (reading.compare_cue and len(roles) <= 1)
 
-        route = self.routes.match(reading.remainder)
+        route = self.routes.match(reading.remainder) if not reading.unknown else None
+        if route is not None and route.intent.needs_role and not (roles or conversation.roles):
+            route = None
         if route is not None:
             topic = route.intent.topic
             if route.intent.passages:
@@ -253,7 +271,7 @@ class Engine:
             return _Plan(topic, chosen, compare=route.intent.compare or len(chosen) == 2, intent=route)
 
         # A follow-up that names no topic of its own: keep the conversation's topic.
-        if not reading.known and conversation.topic is not None and (roles or reading.follow_up_cue):
+        if not reading.content and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
             if roles:
                 return _Plan(conversation.topic, roles, compare=compare, follow_up=True)
             return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
@@ -280,6 +298,9 @@ class Engine:
             return None
         if best.score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
+        declined = self.negatives.search(reading.remainder, limit=1)
+        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best.score * t.negative_margin:
+            return self.out_of_scope[declined[0].passage.id]
         ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
         top = ranked[0]
         if compare:
@@ -320,14 +341,8 @@ class Engine:
             wanted = plan.roles[0] if plan.roles else None
             chosen = [p for p in in_topic if p.role == wanted]
             if not chosen and wanted is not None:
-                # The topic has no passage for this role: say so, and give what it has.
-                chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
-                if chosen:
-                    other = chosen[0].role_name if chosen[0].role else "both roles"
-                    note = (
-                        f"The knowledge has no {ROLES[wanted]} passage on {topic_title(topic).lower()}; "
-                        f"here is what it says for {other}."
-                    )
+                # The topic has no passage for this role: say so, and give the role's closest passage.
+                chosen, note = self._nearest_for_role(topic, wanted, reading, in_topic, scores)
             if not chosen:
                 chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
             if not plan.roles and not plan.intent and len(chosen) == 1 and chosen[0].role:
@@ -361,6 +376,18 @@ class Engine:
             roles=roles,
             candidates=self._candidates(reading),
         )
+
+    def _nearest_for_role(
+        self, topic: str, role: str, reading: Reading, in_topic: list[Passage], scores: dict[str, float]
+    ) -> tuple[list[Passage], str]:
+        missing = f"The knowledge has no {ROLES[role]} passage on {topic_title(topic).lower()}"
+        query = f"{topic.replace('-', ' ')} {reading.expanded}"
+        near = self.retriever.search(query, limit=1, roles=[role])
+        if near and near[0].score >= self.thresholds.min_score:
+            return [near[0].passage], f"{missing}; the closest it has is {near[0].passage.topic_title.lower()}."
+        fallback = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
+        other = fallback[0].role_name if fallback and fallback[0].role else "both roles"
+        return fallback, f"{missing}; here is what it says for the {other}."
 
     def _section(self, passage: Passage, *, titled: bool) -> Section:
         title = f"{passage.role_name} · {passage.topic_title}" if passage.role else passage.topic_title
@@ -397,20 +424,19 @@ class Engine:
                 break
         return tuple(suggestions)
 
-    def _fallback(self, question: str, reading: Reading) -> Answer:
+    def _fallback(self, question: str, reading: Reading, *, declined: Intent | None = None) -> Answer:
         hits = self.retriever.search(reading.expanded, limit=5)
         best = hits[0].score if hits else 0.0
+        reply = (declined.reply if declined else None) or (
+            "Sorry, I don't know that. I only know about the IT Project Manager and IT Manager roles "
+            "as described in my knowledge base, and nothing there answers this."
+        )
         return Answer(
             question=question,
             kind="fallback",
-            sections=(
-                Section(
-                    "",
-                    "Sorry, I don't know that. I only know about the IT Project Manager and IT Manager roles "
-                    "as described in my knowledge base, and nothing there answers this.",
-                ),
-            ),
+            sections=(Section("", reply),),
             confidence=round(min(best, 0.3), 4),
+            intent=declined.name if declined else None,
             suggestions=self._suggestions(reading),
             candidates=tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits),
         )

@@ -26,12 +26,18 @@ class Intent:
     role: str | None = None
     passages: tuple[str, ...] = ()
     compare: bool = False
+    needs_role: bool = False
+    out_of_scope: bool = False
     path: str = ""
     line: int = 0
 
     @property
     def is_smalltalk(self) -> bool:
-        return self.reply is not None
+        return self.reply is not None and not self.out_of_scope
+
+    @property
+    def is_route(self) -> bool:
+        return not self.is_smalltalk and not self.out_of_scope
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,9 @@ def _load_file(path: Path) -> list[Intent]:
 def _intent_from(path: Path, line: int, data: Any) -> Intent:
     if not isinstance(data, dict):
         raise KnowledgeError(path, line, "each intent must be a mapping")
-    unknown = set(data) - {"name", "examples", "reply", "topic", "role", "passages", "compare"}
+    unknown = set(data) - {
+        "name", "examples", "reply", "topic", "role", "passages", "compare", "needs_role", "out_of_scope"
+    }
     if unknown:
         raise KnowledgeError(path, line, f"unknown field {sorted(unknown)[0]!r}")
     name = data.get("name")
@@ -88,10 +96,13 @@ def _intent_from(path: Path, line: int, data: Any) -> Intent:
     if not isinstance(examples, list) or not examples or not all(isinstance(e, str) for e in examples):
         raise KnowledgeError(path, line, f"intent {name!r} needs a list of example phrasings")
     reply, topic, passages = data.get("reply"), data.get("topic"), data.get("passages") or []
-    if reply is None and topic is None and not passages:
-        raise KnowledgeError(path, line, f"intent {name!r} needs a reply (small talk) or a topic or passages")
-    if reply is not None and (topic is not None or passages):
-        raise KnowledgeError(path, line, f"intent {name!r}: small talk cannot also route to knowledge")
+    out_of_scope = bool(data.get("out_of_scope", False))
+    if reply is None and topic is None and not passages and not out_of_scope:
+        raise KnowledgeError(
+            path, line, f"intent {name!r} needs a reply (small talk), a topic or passages, or out_of_scope: true"
+        )
+    if (reply is not None or out_of_scope) and (topic is not None or passages):
+        raise KnowledgeError(path, line, f"intent {name!r}: small talk and out-of-scope cannot route to knowledge")
     try:
         role = parse_role(data.get("role"))
     except ValueError as exc:
@@ -104,6 +115,8 @@ def _intent_from(path: Path, line: int, data: Any) -> Intent:
         role=role,
         passages=tuple(str(p) for p in passages),
         compare=bool(data.get("compare", False)),
+        needs_role=bool(data.get("needs_role", False)),
+        out_of_scope=out_of_scope,
         path=str(path),
         line=line,
     )

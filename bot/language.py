@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 PM = "it-project-manager"
@@ -20,16 +21,30 @@ FILLER = frozenset(
     tell explain know need needs needed want wants like exactly actually really basically usually
     typically generally kind sort lot lots bit pls plz please thanks thx hi hello hey ok okay yes
     does did doing done make makes made get gets got good best better much many way ways
-    s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo
+    s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout basically
+    """.split()
+)
+# Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
+COMPARE_WORDS = frozenset(
+    """
+    vs versus compare compared compares comparing comparison differ differs differed difference differences
+    different differently diff distinguish distinguishes contrast apart similar similarity similarities alike
     """.split()
 )
 # scikit-learn's list counts a few words as stop words that carry meaning here ("system", "detail").
-STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "bill"}) | FILLER
+# Words people use in questions about the roles that the knowledge itself never says.
+CHAT_WORDS = frozenset(
+    """
+    vs versus compare compared comparing comparison difference differences differ different btwn between
+    ppl mgr mgrs proj cert certs manager managers project projects pm pms it
+    """.split()
+)
+STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "bill"}) | FILLER | COMPARE_WORDS
 # "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
 
 # Role mentions over normalized tokens. Longest first so "it project manager" wins over "project manager".
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:it |information technology |tech |technology )?project (?:manager|managers|mgr|mgrs|lead|leads)\b", PM),
+    (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads)\b", PM),
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm)\b", PM),
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss)\b", ITM),
     (r"\bhead of (?:the )?(?:it|information technology)(?: department| dept)?\b", ITM),
@@ -94,28 +109,35 @@ def find_roles(normalized: str) -> RoleMentions:
 
 
 class SpellingRepair:
-    """Correct words the knowledge does not know to the nearest word it does (rapidfuzz)."""
+    """Correct words the knowledge does not know to the nearest word it does (rapidfuzz edit distance).
 
-    def __init__(self, vocabulary: Iterable[str], *, score_cutoff: float = 80.0) -> None:
-        self.vocabulary = frozenset(vocabulary)
+    Short words may be one edit off (a transposition counts as one), words of eight letters or more two.
+    Ties go to the word the knowledge uses most, so "mangr" becomes "manager", not "manga".
+    """
+
+    def __init__(self, vocabulary: Mapping[str, int] | Iterable[str]) -> None:
+        counts = dict(vocabulary) if isinstance(vocabulary, Mapping) else {w: 1 for w in vocabulary}
+        self.frequency = counts
+        self.vocabulary = frozenset(counts)
         self._choices = sorted(w for w in self.vocabulary if len(w) >= 3)
-        self.score_cutoff = score_cutoff
         self._cache: dict[str, str] = {}
 
+    @staticmethod
+    def max_edits(word: str) -> int:
+        return 2 if len(word) >= 8 else 1
+
     def correct(self, word: str) -> str:
-        """Return the known word closest to `word`, or `word` itself when nothing is close."""
+        """Return the known word closest to `word`, or `word` itself when nothing is close enough."""
         if word in self.vocabulary or word in STOPWORDS or len(word) < 4 or word.isdigit():
             return word
         if word in self._cache:
             return self._cache[word]
-        cutoff = 75.0 if len(word) == 4 else self.score_cutoff
-        best = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+        edits = self.max_edits(word)
+        found = process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=edits, limit=8)
         corrected = word
-        if best is not None:
-            candidate = best[0]
-            # A short word must keep its first letter: "mangr" -> "manager", never "asdf" -> "used".
-            if len(word) >= 6 or candidate[0] == word[0]:
-                corrected = candidate
+        if found:
+            best = min(found, key=lambda f: (f[1], -self.frequency.get(f[0], 0), f[0]))
+            corrected = best[0]
         self._cache[word] = corrected
         return corrected
 
@@ -153,7 +175,8 @@ class SynonymMap:
 _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
-    r"similarities|alike|both|two roles|2 roles|each role|two jobs|the two|them both)\b"
+    r"similarities|alike|diff|both|two roles|2 roles|each role|two jobs|the two|them both|same job|same thing|"
+    r"same role)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 _FOLLOW_UP = re.compile(
@@ -179,6 +202,10 @@ class Reading:
     follow_up_cue: bool
 
     @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(w for w in self.content if w not in self.known)
+
+    @property
     def known_ratio(self) -> float:
         return len(self.known) / len(self.content) if self.content else 0.0
 
@@ -186,11 +213,18 @@ class Reading:
 class QuestionReader:
     """Turn raw text into a Reading: repair spelling, find roles, add synonyms, mark known words."""
 
-    def __init__(self, vocabulary: Iterable[str], synonyms: SynonymMap) -> None:
+    def __init__(
+        self, vocabulary: Mapping[str, int], synonyms: SynonymMap, *, extra_spellings: Iterable[str] = ()
+    ) -> None:
+        """`vocabulary` is what the knowledge knows; `extra_spellings` are words only worth spelling right."""
         self.synonyms = synonyms
-        vocab = set(vocabulary) | synonyms.words()
-        self.known_stems = frozenset(stem(w) for w in vocab)
-        self.spelling = SpellingRepair(vocab | {"manager", "project", "it", "pm", "vs"})
+        counts = dict(vocabulary)
+        for word in synonyms.words() | CHAT_WORDS:
+            counts.setdefault(word, 1)
+        self.known_stems = frozenset(stem(w) for w in counts)
+        for word in extra_spellings:
+            counts.setdefault(word, 0)
+        self.spelling = SpellingRepair(counts)
 
     def read(self, text: str) -> Reading:
         normalized = normalize(text)
