@@ -21,7 +21,7 @@ BOTH_ROLES = (PM, ITM)
 class Thresholds:
     """The engine's decision points. Defaults were tuned on the `dev` question split only."""
 
-    min_score: float = 0.16
+    min_score: float = 0.12
     """Below this best-passage score the answer is a fallback."""
     weak_score: float = 0.30
     """Below this score, a question whose words the knowledge mostly does not know is a fallback."""
@@ -290,7 +290,7 @@ class Engine:
             roles = conversation.roles
             inherited = True
             compare = compare or len(roles) == 2
-        hits = self.retriever.search(reading.expanded, limit=len(self.retriever))
+        hits = self.retriever.search(reading.remainder, limit=len(self.retriever))
         if not hits:
             return None
         best = hits[0]
@@ -324,7 +324,7 @@ class Engine:
     # -- writing answers ----------------------------------------------------------------------
 
     def _scores(self, reading: Reading) -> dict[str, float]:
-        return {h.passage.id: h.score for h in self.retriever.search(reading.expanded, limit=len(self.retriever))}
+        return {h.passage.id: h.score for h in self.retriever.search(reading.remainder, limit=len(self.retriever))}
 
     def _write(self, question: str, reading: Reading, plan: _Plan) -> Answer:
         scores = self._scores(reading)
@@ -381,7 +381,7 @@ class Engine:
         self, topic: str, role: str, reading: Reading, in_topic: list[Passage], scores: dict[str, float]
     ) -> tuple[list[Passage], str]:
         missing = f"The knowledge has no {ROLES[role]} passage on {topic_title(topic).lower()}"
-        query = f"{topic.replace('-', ' ')} {reading.expanded}"
+        query = f"{topic.replace('-', ' ')} {reading.remainder}"
         near = self.retriever.search(query, limit=1, roles=[role])
         if near and near[0].score >= self.thresholds.min_score:
             return [near[0].passage], f"{missing}; the closest it has is {near[0].passage.topic_title.lower()}."
@@ -403,13 +403,13 @@ class Engine:
         return round(max(0.0, min(1.0, evidence * (0.6 + 0.4 * known))), 4)
 
     def _candidates(self, reading: Reading) -> tuple[Source, ...]:
-        hits = self.retriever.search(reading.expanded, limit=5)
+        hits = self.retriever.search(reading.remainder, limit=5)
         return tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits)
 
     def _suggestions(self, reading: Reading, *, exclude: Iterable[str] = (), limit: int = 3) -> tuple[str, ...]:
         """Pick questions the knowledge can answer, near what was asked when anything was near."""
         excluded = set(exclude)
-        hits = self.retriever.search(reading.expanded, limit=len(self.retriever))
+        hits = self.retriever.search(reading.remainder, limit=len(self.retriever))
         roles = set(reading.roles)
         preferred = [h.passage for h in hits if h.score > 0 and (not roles or h.passage.role in roles)]
         rest = [h.passage for h in hits]
@@ -425,7 +425,7 @@ class Engine:
         return tuple(suggestions)
 
     def _fallback(self, question: str, reading: Reading, *, declined: Intent | None = None) -> Answer:
-        hits = self.retriever.search(reading.expanded, limit=5)
+        hits = self.retriever.search(reading.remainder, limit=5)
         best = hits[0].score if hits else 0.0
         reply = (declined.reply if declined else None) or (
             "Sorry, I don't know that. I only know about the IT Project Manager and IT Manager roles "

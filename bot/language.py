@@ -22,6 +22,7 @@ FILLER = frozenset(
     typically generally kind sort lot lots bit pls plz please thanks thx hi hello hey ok okay yes
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout basically
+    btwn btw betw bw b4 vs
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -57,8 +58,10 @@ _SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ies",
 
 
 def normalize(text: str) -> str:
-    """Lowercase, fold unicode and punctuation to spaces, collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Lowercase, fold accents ('café' -> 'cafe') and unicode, punctuation to spaces, collapse whitespace."""
+    # NFKD splits 'é' into 'e' and a mark to drop, so the letter survives; casefold also turns 'ß' into 'ss'.
+    text = unicodedata.normalize("NFKD", text).casefold()
+    text = "".join(char for char in text if not unicodedata.combining(char))
     text = text.replace("’", "'").replace("‘", "'")
     text = re.sub(r"'(s|re|ve|ll|d|m|t)\b", r" \1", text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
@@ -146,29 +149,35 @@ class SpellingRepair:
 
 
 class SynonymMap:
-    """Add the knowledge's own term beside an everyday phrasing: 'help desk' -> 'technical support'."""
+    """Add the knowledge's own term beside an everyday phrasing: 'help desk' -> 'technical support'.
+
+    Phrasings match on word stems, so "bosses" meets "boss" and "careers" meets "career".
+    """
 
     def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
-        pairs: list[tuple[re.Pattern[str], str]] = []
+        pairs: list[tuple[re.Pattern[str], str, str]] = []
         for term, phrases in synonyms.items():
             for phrase in phrases:
                 key = normalize(phrase)
                 if key:
-                    pairs.append((re.compile(rf"\b{re.escape(key)}\b"), normalize(term)))
+                    stems = " ".join(stem(w) for w in key.split())
+                    pairs.append((re.compile(rf"\b{re.escape(stems)}\b"), normalize(term), key))
         # Longer phrases first, so "outsourcing partner" is read before "partner".
         pairs.sort(key=lambda pair: -len(pair[0].pattern))
         self._pairs = pairs
 
     def expand(self, normalized: str) -> str:
         """Return the text with the canonical term of every phrase it contains appended."""
-        added = [term for regex, term in self._pairs if regex.search(normalized)]
+        stems = " ".join(stem(w) for w in normalized.split())
+        added = list(dict.fromkeys(term for regex, term, _ in self._pairs if regex.search(stems)))
         return " ".join([normalized, *added]) if added else normalized
 
     def words(self) -> set[str]:
+        """Every word on either side of the map: all of them count as known to the knowledge."""
         found: set[str] = set()
-        for regex, term in self._pairs:
+        for _, term, phrase in self._pairs:
             found.update(term.split())
-            found.update(re.sub(r"\\b|\\", " ", regex.pattern).split())
+            found.update(phrase.split())
         return found
 
 

@@ -102,8 +102,8 @@ class Retriever:
         passages: Iterable[Passage] = (),
         *,
         prepare: Callable[[str], str] = lambda text: text,
-        word_weight: float = 0.5,
-        question_weight: float = 0.6,
+        word_weight: float = 0.7,
+        question_weight: float = 0.4,
         title_weight: float = 0.15,
     ) -> None:
         self.prepare = prepare
@@ -144,7 +144,7 @@ class Retriever:
         return len(self.passages)
 
     def search(self, text: str, *, limit: int = 5, roles: Iterable[str | None] | None = None) -> list[Hit]:
-        """Return the best passages for already-read question text, best first."""
+        """Return the best passages for question text (read once through `prepare`), best first."""
         if not self.passages:
             return []
         prepared = self.prepare(text)
