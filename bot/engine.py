@@ -188,7 +188,7 @@ class Engine:
         routes = [i for i in self.intents if i.is_route]
         self.knowledge = knowledge
         self.reader = reader
-        self.retriever = Retriever(knowledge.passages, prepare=prepare)
+        self.retriever = Retriever(knowledge.passages, prepare=prepare, prepare_body=lambda text: reader.read(text).remainder)
         # Out-of-scope examples are indexed like passages, so "what does a CTO pay" meets them, not a passage.
         self.out_of_scope = {i.name: i for i in self.intents if i.out_of_scope}
         self.negatives = Retriever(

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import SLUG, KnowledgeBase, KnowledgeError, parse_role
+from bot.knowledge import SLUG, KnowledgeBase, KnowledgeError, compose_yaml, parse_role
 from bot.language import normalize
 
 Scorer = Callable[..., float]
@@ -63,11 +63,7 @@ def load_intents(directory: Path) -> tuple[Intent, ...]:
 
 
 def _load_file(path: Path) -> list[Intent]:
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise KnowledgeError(path, mark.line + 1 if mark else None, f"invalid YAML: {exc}") from exc
+    root = compose_yaml(path)
     if root is None:
         return []
     if not isinstance(root, yaml.SequenceNode):

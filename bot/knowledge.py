@@ -128,7 +128,8 @@ def parse_role(value: object) -> str | None:
     return text
 
 
-def _compose(path: Path) -> yaml.Node | None:
+def compose_yaml(path: Path) -> yaml.Node | None:
+    """Read a UTF-8 YAML file into a node tree; raise KnowledgeError with file, line and a one-line reason."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -159,7 +160,7 @@ def _mapping_items(node: yaml.Node) -> dict[str, yaml.Node]:
 
 def load_passage_file(path: Path) -> list[Passage]:
     """Load one knowledge file; raise KnowledgeError naming the line of the first problem."""
-    root = _compose(path)
+    root = compose_yaml(path)
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode):
@@ -229,7 +230,7 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     """Load the synonym map: a term the knowledge uses -> the everyday phrasings that mean it."""
     if not path.exists():
         return {}
-    root = _compose(path)
+    root = compose_yaml(path)
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):

@@ -22,7 +22,7 @@ FILLER = frozenset(
     typically generally kind sort lot lots bit pls plz please thanks thx hi hello hey ok okay yes
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout basically
-    btwn btw betw bw b4 vs
+    btwn btw betw bw b4 vs question questions answer same handle handles handled handling
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -44,11 +44,35 @@ STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "b
 # "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
 
 # Role mentions over normalized tokens. Longest first so "it project manager" wins over "project manager".
+_OUR = r"(?:(?:the|our|a|an|my|their|this|that|your|his|her|one|some|every|any|big|new|company s|our company s|a company s)\s)*"
+_PROJECT_WORK = (
+    r"(?:project|projects|rollout|rollouts|roll out|launch|relaunch|go live|golive|migration|implementation|"
+    r"upgrade|build|initiative|programme|deployment|release|overhaul|revamp)"
+)
+_LEADS = (
+    r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
+    r"is leading|owns|owning|driving|drives|on|of|for)"
+)
+_IT_UNIT = (
+    r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
+    r"(?:department|dept|team|side|operations|function|group|division|shop|services)"
+)
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads)\b", PM),
+    (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders)\b", PM),
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm)\b", PM),
-    (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss)\b", ITM),
-    (r"\bhead of (?:the )?(?:it|information technology)(?: department| dept)?\b", ITM),
+    # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
+    (
+        rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss)\b(?: who| that)?"
+        rf"(?: is)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,2}}?{_PROJECT_WORK}\b",
+        PM,
+    ),
+    (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
+    (r"\b(?:head|director|chief|boss|manager) of (?:the )?(?:it|information technology|technology|tech)(?: department| dept)?\b", ITM),
+    (
+        rf"\b(?:head|heads|boss|chief|director|manager|in charge of|runs|run|running|manages|managing|oversees|"
+        rf"overseeing|leads|leading|looks after|in charge of) (?:of )?{_OUR}(?:whole |entire |internal )?{_IT_UNIT}\b",
+        ITM,
+    ),
     (r"\b(?:itm|itms)\b", ITM),
 )
 _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)

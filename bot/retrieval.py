@@ -102,11 +102,13 @@ class Retriever:
         passages: Iterable[Passage] = (),
         *,
         prepare: Callable[[str], str] = lambda text: text,
+        prepare_body: Callable[[str], str] | None = None,
         word_weight: float = 0.7,
         question_weight: float = 0.4,
         title_weight: float = 0.15,
     ) -> None:
         self.prepare = prepare
+        self.prepare_body = prepare_body or prepare
         self.word_weight = word_weight
         self.question_weight = question_weight
         self.title_weight = title_weight
@@ -134,7 +136,7 @@ class Retriever:
             fields = [(BODY, passage.text), (TITLE, passage.topic.replace("-", " "))]
             fields += [(QUESTION, q) for q in passage.questions]
             for kind, text in fields:
-                rows.append(self.prepare(text))
+                rows.append(self.prepare(text) if kind == QUESTION else self.prepare_body(text))
                 self._owner.append(index)
                 self._kind.append(kind)
         self._words.add(rows)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import re
+import secrets
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +39,9 @@ from bot.knowledge import (
 from bot.language import normalize
 
 DUPLICATE_CUTOFF = 90.0
+# A passage is an answer: fewer words than this ("x", "ok", "1 2 3") is a slip, not knowledge.
+MIN_PASSAGE_WORDS = 3
+_LETTER = re.compile(r"[^\W\d_]")
 LOCK_TIMEOUT = 30.0
 ADDED_SOURCE = "Added by operators"
 IMPORTED_HEADER = "# Imported with `rolebot import`. Safe to edit by hand; keep the ids.\n"
@@ -52,10 +57,38 @@ def knowledge_lock(directory: Path) -> FileLock:
     return FileLock(str(directory / ".rolebot.lock"), timeout=LOCK_TIMEOUT)
 
 
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """Create a new, empty file beside `path` with the mode `path` has, or 0666 less the umask if new."""
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            # Not mkstemp: its 0600 would lock other accounts (a bot run as another user) out of the file.
+            # Creating with 0666 lets the kernel apply the umask without changing it for every thread.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+        break
+    if mode is not None:
+        try:
+            os.fchmod(fd, mode)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+    return fd, tmp
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Replace a file's contents so a reader sees the old file or the new one, never half of either."""
+    """Replace a file's contents so a reader sees the old file or the new one, never half of either.
+
+    The file keeps its permissions; a new one gets the usual 0666 less the umask.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -63,7 +96,7 @@ def atomic_write(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -90,6 +123,12 @@ def validate_new_passage(
     cleaned = text.strip()
     if not cleaned:
         raise ValidationError("passage text is empty")
+    words = [word for word in cleaned.split() if _LETTER.search(word)]
+    if len(words) < MIN_PASSAGE_WORDS:
+        raise ValidationError(
+            f"passage text is too short: it needs at least {MIN_PASSAGE_WORDS} words with letters, "
+            f"it has {len(words)}"
+        )
     if len(cleaned) > MAX_PASSAGE_CHARS:
         raise ValidationError(f"passage text is {len(cleaned)} characters; the limit is {MAX_PASSAGE_CHARS}")
     topic_slug = slugify(topic)

@@ -7,22 +7,20 @@ import asyncio
 import bisect
 import hashlib
 import html
-import json
 import logging
 import re
-import secrets
 import signal
+import sqlite3
 import sys
 import time
 import warnings
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from filelock import FileLock
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -51,7 +49,9 @@ from telegram.ext import (
 
 from bot.console import explain
 from bot.engine import Answer, Conversation, Engine, load_engine
-from bot.knowledge import KnowledgeError, slugify, topic_title
+from bot.knowledge import KnowledgeError, load_knowledge, slugify, topic_title
+from bot.questionlog import QuestionLog, QuestionLogError, ReviewItem
+from bot.reload import POLL_INTERVAL, KnowledgeWatcher, apply_knowledge
 from bot.settings import Settings
 from bot.store import ValidationError, add_passage
 
@@ -62,7 +62,6 @@ MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 """Telegram's limit on a button's callback_data, in bytes."""
 ALLOWED_UPDATES = ("message", "callback_query")
-FEEDBACK_FILE = "feedback.jsonl"
 USAGE_ERROR = 2
 FAILURE = 1
 
@@ -92,6 +91,19 @@ FLOOD_NOTICE = "You're sending messages faster than I can answer. Please slow do
 APOLOGY = "Sorry, something went wrong on my side. Please try again."
 EXPIRED_BUTTON = "That button has expired. Please ask again."
 NOT_ADMIN = "Sorry, only the bot's admins can add knowledge."
+NOT_ADMIN_REVIEW = "Sorry, only the bot's admins can review questions."
+REVIEW_IN_PRIVATE = "Send /review to me in a private chat: it lists what people have asked."
+REVIEW_NO_LOG = "The question log is not available, so there is nothing to review. The bot's log says why."
+REVIEW_EMPTY = "Nothing to review: no fallbacks, low-confidence or thumbs-down answers are open."
+REVIEW_HANDLED = "That question was already promoted or dismissed."
+FEEDBACK_THANKS = "Thanks for the feedback!"
+FEEDBACK_NOT_SAVED = "Sorry, I could not save that. Please try again later."
+REVIEW_LIMIT = 8
+"""How many questions /review lists at once; the rest follow as these are handled."""
+PROMOTE_TARGETS = 4
+"""How many passages /review offers to promote a question to: the one it was answered with, then the best-ranked."""
+ABSORB_TIMEOUT = 3.0
+"""Seconds to wait for the knowledge watcher to load a change the bot itself wrote, before loading it directly."""
 COMMANDS = (
     BotCommand("start", "What I can answer"),
     BotCommand("help", "The commands"),
@@ -103,8 +115,12 @@ COMMANDS = (
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # Button payloads are "<action>:<argument>", far under the 64-byte limit: questions and topics are
-# referred to by a short hash, resolved against what the engine knows, so they survive a restart.
+# referred to by a short hash, resolved against what the engine knows, and votes and review items by
+# their question-log row id, so every button survives a restart.
 ASK, TOPIC, HELPFUL, UNHELPFUL = "q", "t", "f+", "f-"
+REVIEW_LIST, REVIEW_ITEM, REVIEW_PROMOTE, REVIEW_DISMISS = "rl", "ri", "rp", "rd"
+REVIEW_ACTIONS = frozenset({REVIEW_LIST, REVIEW_ITEM, REVIEW_PROMOTE, REVIEW_DISMISS})
+ROW_ID = re.compile(r"[0-9]{1,15}")
 
 
 # -- formatting ---------------------------------------------------------------------------------
@@ -222,37 +238,29 @@ def button_data(action: str, argument: str) -> str:
 
 
 def _button_label(text: str, width: int = 60) -> str:
+    return _short(text, width)
+
+
+def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-# -- feedback -----------------------------------------------------------------------------------
+def _offers(markup: InlineKeyboardMarkup | None, data: str | None) -> bool:
+    """Return whether a message still shows a button with this callback_data."""
+    rows = markup.inline_keyboard if markup is not None else ()
+    return data is not None and any(b.callback_data == data for row in rows for b in row)
 
 
-def record_feedback(
-    data_dir: Path,
-    *,
-    question: str,
-    helpful: bool,
-    kind: str,
-    sources: Sequence[str] = (),
-    channel: str = "telegram",
-) -> Path:
-    """Append one helpful / not-helpful vote, with the question it was about; return the file."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / FEEDBACK_FILE
-    entry = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "channel": channel,
-        "question": question,
-        "helpful": helpful,
-        "kind": kind,
-        "sources": list(sources),
-    }
-    with FileLock(str(path) + ".lock", timeout=30):
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            handle.flush()
-    return path
+def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """Return a message's buttons without the helpful / not helpful row."""
+    votes = (f"{HELPFUL}:", f"{UNHELPFUL}:")
+    rows = markup.inline_keyboard if markup is not None else ()
+    kept = [
+        list(row)
+        for row in rows
+        if not any(isinstance(b.callback_data, str) and b.callback_data.startswith(votes) for b in row)
+    ]
+    return InlineKeyboardMarkup(kept) if kept else None
 
 
 # -- limits -------------------------------------------------------------------------------------
@@ -462,7 +470,12 @@ MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored: never answ
 
 
 class TelegramBot:
-    """The handlers: each reads an update, asks the engine, and sends the answer back."""
+    """The handlers: each reads an update, asks the engine, and sends the answer back.
+
+    Every answer is logged to `question_log` (when there is one) with the asker's salted hash, and its
+    feedback buttons carry the log row. `watcher`, when given, keeps the engine on the latest valid
+    knowledge while the bot runs (`start_watching` / `stop_watching`, called by the application).
+    """
 
     def __init__(
         self,
@@ -470,17 +483,33 @@ class TelegramBot:
         settings: Settings,
         *,
         flood: FloodLimit | None = None,
+        question_log: QuestionLog | None = None,
+        watcher: KnowledgeWatcher | None = None,
         max_chats: int = 10_000,
-        max_answers: int = 5_000,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.flood = flood or FloodLimit()
+        self.question_log = question_log
+        self.watcher = watcher
         self.seen = SeenUpdates()
-        self.max_chats, self.max_answers = max_chats, max_answers
+        self.max_chats = max_chats
         self._conversations: OrderedDict[int, Conversation] = OrderedDict()
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
         self._asked: dict[str, str] = {}
+        self._watching = False
+        self._log_failing = False
+
+    def start_watching(self) -> None:
+        """Start reloading knowledge changed by other processes (`rolebot add`, an editor)."""
+        if self.watcher is not None and not self._watching:
+            self.watcher.start()
+            self._watching = True
+            log.info("watching %s for knowledge changes", self.watcher.directory)
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None and self._watching:
+            self.watcher.stop()
+            self._watching = False
 
     def install(self, application: Application) -> None:
         """Register every handler on an application."""
@@ -492,6 +521,7 @@ class TelegramBot:
             ("topics", self.topics),
             ("compare", self.compare),
             ("add", self.add),
+            ("review", self.review),
             ("reset", self.reset),
             ("sources", self.sources),
         ):
@@ -558,7 +588,7 @@ class TelegramBot:
             text = f"I don't know the topic <i>{html.escape(wanted, quote=False)}</i>. These are the ones I know:"
             await self._reply(update, context, text, self._topic_keyboard())
             return
-        await self._send_answer(context, chat_id, answer, reply_to=update.message)
+        await self._send_answer(context, chat_id, answer, user=self._user_id(update), reply_to=update.message)
 
     async def add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
@@ -577,7 +607,8 @@ class TelegramBot:
         except (ValidationError, KnowledgeError) as exc:
             await self._reply(update, context, f"Not added: {html.escape(str(exc), quote=False)}")
             return
-        if self.engine.knowledge.by_id(passage.id) is None:  # a knowledge watcher may have loaded it already
+        await self._absorb(lambda: self.engine.knowledge.by_id(passage.id) is not None)
+        if self.engine.knowledge.by_id(passage.id) is None:  # the rest of the folder is invalid; serve it anyway
             self.engine.add_passages([passage])
         log.info("admin %s added passage %s", user.id, passage.id)
         await self._reply(
@@ -586,6 +617,21 @@ class TelegramBot:
             f"Added <code>{html.escape(passage.id)}</code> ({html.escape(passage.role_name)}, "
             f"{html.escape(passage.topic_title)}). It is answerable now.",
         )
+
+    async def review(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List the logged questions that need attention, for an admin to promote or dismiss."""
+        user = update.effective_user
+        if user is None or user.id not in self.settings.admin_ids:
+            await self._reply(update, context, NOT_ADMIN_REVIEW)
+            return
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            await self._reply(update, context, REVIEW_IN_PRIVATE)  # the list quotes what other people asked
+            return
+        if self.question_log is None:
+            await self._reply(update, context, REVIEW_NO_LOG)
+            return
+        text, markup = await asyncio.to_thread(self._review_list)
+        await self._reply(update, context, text, markup)
 
     async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._conversation(self._chat_id(update)).reset()
@@ -608,7 +654,7 @@ class TelegramBot:
         if message is None or not self._addressed(message, context):
             return
         text = self._without_mention(message, context)
-        await self._ask(context, message.chat_id, text, reply_to=message)
+        await self._ask(context, message.chat_id, text, user=self._user_id(update), reply_to=message)
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is not None and self._addressed(update.message, context):
@@ -624,29 +670,108 @@ class TelegramBot:
             return
         if action == ASK and (question := self._known_question(argument)) is not None:
             await query.answer()
-            await self._ask(context, chat.id, question)
+            await self._ask(context, chat.id, question, user=query.from_user.id)
         elif action == TOPIC and (topic := self._known_topic(argument)) is not None:
             await query.answer()
             await self._typing(context, chat.id)
             answer = await asyncio.to_thread(self.engine.topic_answer, topic)
             if answer is not None:
                 self._conversation(chat.id).remember(answer)
-                await self._send_answer(context, chat.id, answer)
-        elif action in (HELPFUL, UNHELPFUL) and (answer := self._answers.pop(argument, None)) is not None:
-            await asyncio.to_thread(
-                record_feedback,
-                self.settings.data_dir,
-                question=answer.question,
-                helpful=action == HELPFUL,
-                kind=answer.kind,
-                sources=[s.id for s in answer.sources],
-            )
-            await query.answer("Thanks for the feedback!")
-            if isinstance(query.message, Message):
-                # Take the feedback row away so nobody votes twice; keep the suggestions.
-                await query.edit_message_reply_markup(self._answer_keyboard(answer, None))
+                await self._send_answer(context, chat.id, answer, user=query.from_user.id)
+        elif action in (HELPFUL, UNHELPFUL):
+            await self._vote(update, action == HELPFUL, argument)
+        elif action in REVIEW_ACTIONS:
+            await self._review_button(update, action, argument)
         else:
             await query.answer(EXPIRED_BUTTON)
+
+    async def _vote(self, update: Update, helpful: bool, argument: str) -> None:
+        """Record a thumbs up or down against the answer's question-log row, once per message."""
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        # Telegram sends the message as it is now: a vote whose button is gone was already counted.
+        if (
+            self.question_log is None
+            or not ROW_ID.fullmatch(argument)
+            or not isinstance(message, Message)
+            or not _offers(message.reply_markup, query.data)
+        ):
+            await query.answer(EXPIRED_BUTTON)
+            return
+        try:
+            recorded = await asyncio.to_thread(self.question_log.record_feedback, int(argument), helpful)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("feedback not recorded: %r", exc)
+            await query.answer(FEEDBACK_NOT_SAVED)
+            return
+        if not recorded:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        await query.answer(FEEDBACK_THANKS)
+        # Take the feedback row away so nobody votes twice; keep the suggestions.
+        await query.edit_message_reply_markup(_without_feedback(message.reply_markup))
+
+    async def _review_button(self, update: Update, action: str, argument: str) -> None:
+        """Show one review item, promote or dismiss it, or go back to the list; admins only."""
+        query = update.callback_query
+        assert query is not None
+        if query.from_user.id not in self.settings.admin_ids:
+            await query.answer(NOT_ADMIN_REVIEW)
+            return
+        number_text, _, target = argument.partition(":")
+        question_log = self.question_log
+        if question_log is None or not isinstance(query.message, Message):
+            await query.answer(EXPIRED_BUTTON)
+            return
+        if action == REVIEW_LIST:
+            await query.answer()
+            await self._show(query.message, *await asyncio.to_thread(self._review_list))
+            return
+        if not ROW_ID.fullmatch(number_text):
+            await query.answer(EXPIRED_BUTTON)
+            return
+        number = int(number_text)
+        item = await asyncio.to_thread(question_log.item, number)
+        if item is None:
+            await query.answer(REVIEW_HANDLED)
+            await self._show(query.message, *await asyncio.to_thread(self._review_list))
+            return
+        if action == REVIEW_ITEM:
+            await query.answer()
+            await self._show(query.message, *self._review_detail(item))
+            return
+        if action == REVIEW_DISMISS:
+            try:
+                hidden = await asyncio.to_thread(question_log.dismiss, number)
+            except QuestionLogError:
+                hidden = 0
+            log.info("admin %s dismissed review item %s", query.from_user.id, number)
+            done = f"Dismissed #{number} ({hidden} logged question{'s' if hidden != 1 else ''})."
+        else:
+            passage_id = next((p for p in self._promote_targets(item) if short_key(p) == target), None)
+            if passage_id is None:
+                await query.answer(EXPIRED_BUTTON)
+                return
+            try:
+                passage, added = await asyncio.to_thread(
+                    question_log.promote, number, passage_id, self.settings.knowledge_dir
+                )
+            except QuestionLogError:
+                await query.answer(REVIEW_HANDLED)
+                await self._show(query.message, *await asyncio.to_thread(self._review_list))
+                return
+            except (ValidationError, KnowledgeError) as exc:
+                await query.answer(_short(f"Not promoted: {exc}", 200), show_alert=True)
+                return
+            phrasing = passage.questions[-1] if added else item.question
+            await self._absorb(lambda: self._knows_phrasing(passage.id, phrasing))
+            log.info("admin %s promoted review item %s to %s", query.from_user.id, number, passage.id)
+            done = f"Promoted #{number}: it is now a phrasing of <code>{html.escape(passage.id)}</code>" + (
+                "." if added else " (it already was)."
+            )
+        await query.answer(re.sub(r"<[^>]+>", "", done)[:200])
+        await self._show(query.message, *await asyncio.to_thread(self._review_list, done))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log an unhandled error with its update id, and apologise to the chat it came from."""
@@ -663,22 +788,30 @@ class TelegramBot:
     # -- helpers --------------------------------------------------------------------------------
 
     async def _ask(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *, reply_to: Message | None = None
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        text: str,
+        *,
+        user: int | None,
+        reply_to: Message | None = None,
     ) -> None:
         await self._typing(context, chat_id)
         conversation = self._conversation(chat_id)
         answer = await asyncio.to_thread(self.engine.ask, text, conversation)
-        await self._send_answer(context, chat_id, answer, reply_to=reply_to)
+        await self._send_answer(context, chat_id, answer, user=user, reply_to=reply_to)
 
     async def _send_answer(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, answer: Answer, *, reply_to: Message | None = None
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        answer: Answer,
+        *,
+        user: int | None,
+        reply_to: Message | None = None,
     ) -> None:
-        key = None
-        if answer.kind != "smalltalk":
-            key = secrets.token_hex(6)
-            self._answers[key] = answer
-            while len(self._answers) > self.max_answers:
-                self._answers.popitem(last=False)
+        row = await self._log(answer, user)
+        key = str(row) if row is not None and answer.kind != "smalltalk" else None
         for question in answer.suggestions:
             self._asked[short_key(question)] = question
         parts = format_answer(answer)
@@ -691,6 +824,102 @@ class TelegramBot:
                 self._answer_keyboard(answer, key) if last else None,
                 reply_to=reply_to if index == 0 else None,
             )
+
+    async def _log(self, answer: Answer, user: int | None) -> int | None:
+        """Log an answer with its asker's salted hash; return the row, or None if the log is not working."""
+        if self.question_log is None:
+            return None
+        try:
+            row = await asyncio.to_thread(self.question_log.log_answer, answer, "telegram", user=user)
+        except (OSError, sqlite3.Error) as exc:  # a broken log must never stop answers
+            if not self._log_failing:
+                log.warning("questions are not being logged: %r", exc)
+            self._log_failing = True
+            return None
+        if self._log_failing:
+            log.info("questions are being logged again")
+            self._log_failing = False
+        return row
+
+    async def _absorb(self, known: Callable[[], bool]) -> None:
+        """Wait until the engine serves a change the bot just wrote; load it here if nothing else does."""
+        deadline = time.monotonic() + (ABSORB_TIMEOUT if self._watching else 0.0)
+        # With a watcher running it loads the change; loading it here too could add a passage twice.
+        while not known() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if not known():
+            try:
+                await asyncio.to_thread(apply_knowledge, self.engine, load_knowledge(self.settings.knowledge_dir))
+            except KnowledgeError as exc:
+                log.error("knowledge change not loaded, still serving the last good knowledge: %s", exc)
+
+    def _knows_phrasing(self, passage_id: str, phrasing: str) -> bool:
+        passage = self.engine.knowledge.by_id(passage_id)
+        return passage is not None and phrasing in passage.questions
+
+    def _review_list(self, done: str = "") -> tuple[str, InlineKeyboardMarkup | None]:
+        """Lay out the questions that need attention as a message with one button each."""
+        assert self.question_log is not None
+        items = self.question_log.review(limit=REVIEW_LIMIT)
+        lines = [f"✅ {done}\n"] if done else []
+        if not items:
+            return "\n".join([*lines, REVIEW_EMPTY]), None
+        lines.append("<b>Questions to review</b>, most asked first. Tap one to promote or dismiss it.\n")
+        for item in items:
+            lines.append(
+                f"<b>#{item.number}</b> {html.escape(_short(item.question, 200), quote=False)}\n"
+                f"<i>asked {item.asked}×: {html.escape(item.reasons)}</i>"
+            )
+        rows = [[self._review_button_for(f"#{i.number} {i.question}", REVIEW_ITEM, str(i.number))] for i in items]
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+    def _review_detail(self, item: ReviewItem) -> tuple[str, InlineKeyboardMarkup]:
+        """Lay out one review item with its choices: promote to a likely passage, dismiss, or go back."""
+        last = f"{item.last_kind}, confidence {item.last_confidence:.2f}"
+        if item.last_source:
+            last += f", from <code>{html.escape(item.last_source)}</code>"
+        lines = [
+            f"<b>#{item.number}</b> {html.escape(_short(item.question, 1000), quote=False)}",
+            f"<i>asked {item.asked}×: {html.escape(item.reasons)}; last answer: {last}</i>",
+            "",
+        ]
+        targets = self._promote_targets(item)
+        if targets:
+            lines.append("Promote it to the passage that should answer it (it becomes one of its phrasings):")
+            for passage_id in targets:
+                passage = self.engine.knowledge.by_id(passage_id)
+                words = html.escape(passage.first_words(10), quote=False) if passage is not None else ""
+                lines.append(f"• <code>{html.escape(passage_id)}</code>: {words}")
+        else:
+            lines.append("No passage looks like a match: add one with /add, or dismiss it.")
+        rows = [[self._review_button_for(f"➕ {p}", REVIEW_PROMOTE, f"{item.number}:{short_key(p)}")] for p in targets]
+        rows.append(
+            [
+                self._review_button_for("🗑 Dismiss", REVIEW_DISMISS, str(item.number)),
+                self._review_button_for("« All questions", REVIEW_LIST, ""),
+            ]
+        )
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+    @staticmethod
+    def _review_button_for(label: str, action: str, argument: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(_short(label, 40), callback_data=button_data(action, argument))
+
+    def _promote_targets(self, item: ReviewItem) -> list[str]:
+        """The passages to offer: the one it was answered with, then the best-ranked, that still exist."""
+        ranked = [p for p in (item.last_source, *item.candidates) if p]
+        known = [p for p in dict.fromkeys(ranked) if self.engine.knowledge.by_id(p) is not None]
+        return known[:PROMOTE_TARGETS]
+
+    async def _show(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Replace a review message's text and buttons."""
+        try:
+            await message.edit_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():  # tapping "back" on an unchanged list
+                raise
 
     async def _reply(
         self,
@@ -773,6 +1002,10 @@ class TelegramBot:
         return conversation
 
     @staticmethod
+    def _user_id(update: Update) -> int | None:
+        return update.effective_user.id if update.effective_user is not None else None
+
+    @staticmethod
     def _chat_id(update: Update) -> int:
         assert update.effective_chat is not None
         return update.effective_chat.id
@@ -814,16 +1047,35 @@ def build_application(
     pacer: Pacer | None = None,
     limiter: DeliveryLimiter | None = None,
     read_timeout: float = 5.0,
+    question_log: QuestionLog | None = None,
+    reload_interval: float | None = POLL_INTERVAL,
 ) -> Application:
-    """Build the python-telegram-bot application for the bot, pointed at `settings.telegram_api_base_url`."""
+    """Build the python-telegram-bot application for the bot, pointed at `settings.telegram_api_base_url`.
+
+    Answers are logged to `question_log`, by default the one in `settings.data_dir`. While the application
+    runs, a knowledge watcher polls `settings.knowledge_dir` every `reload_interval` seconds (None: never).
+    """
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    bot = TelegramBot(
+        engine,
+        settings,
+        flood=flood,
+        question_log=question_log or open_question_log(settings.data_dir),
+        watcher=None
+        if reload_interval is None
+        else KnowledgeWatcher(engine, settings.knowledge_dir, interval=reload_interval),
+    )
 
     async def post_init(application: Application) -> None:
+        bot.start_watching()
         try:
             await application.bot.set_my_commands(list(COMMANDS))
         except TelegramError as exc:  # the menu is a nicety; answering matters
             log.warning("could not set the command menu: %r", exc)
+
+    async def post_shutdown(application: Application) -> None:
+        await asyncio.to_thread(bot.stop_watching)  # joins the watcher's thread; do not block the loop
 
     application = (
         ApplicationBuilder()
@@ -835,10 +1087,20 @@ def build_application(
         .rate_limiter(limiter or DeliveryLimiter(pacer))
         .concurrent_updates(ChatOrderProcessor())
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
-    TelegramBot(engine, settings, flood=flood).install(application)
+    bot.install(application)
     return application
+
+
+def open_question_log(data_dir: Path) -> QuestionLog | None:
+    """Open the question log in `data_dir`; a log that cannot open is reported, and the bot answers unlogged."""
+    try:
+        return QuestionLog(data_dir)
+    except (OSError, sqlite3.Error, QuestionLogError) as exc:
+        log.warning("questions are not being logged: %s", exc)
+        return None
 
 
 # -- running ------------------------------------------------------------------------------------
