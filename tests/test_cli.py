@@ -150,6 +150,9 @@ BAD_ADDS = {
     "empty text": (["--topic", "focus", "--role", "pm", ""], None, "passage text is empty"),
     "whitespace text": (["--topic", "focus", "--role", "pm", "  \n\t "], None, "passage text is empty"),
     "empty stdin": (["--topic", "focus", "--role", "pm", "-"], "\n\n", "passage text is empty"),
+    "one character": (["--topic", "focus", "--role", "pm", "x"], None, "at least 3 words with letters, it has 1"),
+    "two words": (["--topic", "focus", "--role", "pm", "Plans budgets."], None, "at least 3 words with letters"),
+    "no letters": (["--topic", "focus", "--role", "pm", "1 2 3 4 -- ?!"], None, "at least 3 words with letters, it has 0"),
     "unknown role": (["--topic", "focus", "--role", "ceo", "A fine passage."], None, "unknown role 'ceo'"),
     "too long": (["--topic", "focus", "--role", "pm", "word " * 801], None, "the limit is 4000"),
     "unusable topic": (["--topic", "!!!", "--role", "pm", "A fine passage."], None, "topic '!!!'"),
@@ -176,17 +179,21 @@ def test_adding_the_same_passage_twice_is_refused(rolebot: RunRolebot, project: 
     assert snapshot(project.knowledge_dir) == before
 
 
-@pytest.mark.xfail(
-    reason="store.atomic_write keeps mkstemp's 0600 mode, so an added or rewritten knowledge file "
-    "becomes unreadable to other users (e.g. a bot running as another account)",
-    strict=True,
-)
 def test_added_file_gets_ordinary_permissions(rolebot: RunRolebot, project: ProjectCopy) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert rolebot("add", "--topic", "remote-work", "--role", "itm", REMOTE_WORK).code == 0
     mode = stat.S_IMODE((project.knowledge_dir / "added.yaml").stat().st_mode)
     assert mode == 0o666 & ~umask
+
+
+def test_rewritten_file_keeps_its_permissions(rolebot: RunRolebot, project: ProjectCopy) -> None:
+    added = project.knowledge_dir / "added.yaml"
+    assert rolebot("add", "--topic", "remote-work", "--role", "itm", REMOTE_WORK).code == 0
+    added.chmod(0o640)
+    assert rolebot("add", "--topic", "budgets", "--role", "pm", "The IT project manager tracks spend weekly.").code == 0
+    assert stat.S_IMODE(added.stat().st_mode) == 0o640
+    assert [p.name for p in project.knowledge_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
 # -- rolebot passages --------------------------------------------------------------------------

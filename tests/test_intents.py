@@ -139,21 +139,23 @@ def test_duplicate_name_across_files_is_refused(tmp_path: Path) -> None:
         load_intents(tmp_path)
 
 
-@pytest.mark.xfail(reason="intents YAML errors carry PyYAML's multi-line message; knowledge errors are one line",
-                   strict=True)
 def test_intents_yaml_error_is_one_line(tmp_path: Path) -> None:
-    (tmp_path / "intents.yaml").write_text("- name: x\n  examples: [a\n", encoding="utf-8")
+    path = tmp_path / "intents.yaml"
+    path.write_text("- name: x\n  examples: [a\n", encoding="utf-8")
     with pytest.raises(KnowledgeError) as caught:
         load_intents(tmp_path)
     assert "\n" not in str(caught.value)
+    assert str(caught.value) == f"{path}:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
 
 
-@pytest.mark.xfail(reason="an intents file that is not UTF-8 raises UnicodeDecodeError, not KnowledgeError",
-                   strict=True)
 def test_intents_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "intents.yaml").write_bytes("- name: x\n  examples: [caf\xe9]\n  reply: hi\n".encode("latin-1"))
-    with pytest.raises(KnowledgeError):
+    path = tmp_path / "intents.yaml"
+    path.write_bytes("- name: x\n  examples: [caf\xe9]\n  reply: hi\n".encode("latin-1"))
+    with pytest.raises(KnowledgeError) as caught:
         load_intents(tmp_path)
+    assert (caught.value.path, caught.value.line) == (str(path), None)
+    assert str(caught.value).startswith(f"{path}: cannot read: 'utf-8' codec can't decode")
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_intents_folder_is_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.article import Draft, parse_markdown, parse_paragraphs
 from bot.knowledge import load_knowledge, load_passage_file
 from bot.store import ValidationError, import_passages, remove_passage
-from conftest import ProjectCopy, RunRolebot
+from conftest import INTENTS_DIR, KNOWLEDGE_DIR, ProjectCopy, RunRolebot, rolebot_command, run_command
 
 ARTICLE = """\
 # Cloud work for IT leaders
@@ -294,6 +294,18 @@ def test_edit_renaming_an_id_with_force_rewrites_the_intent(project: ProjectCopy
 
 
 # -- check ---------------------------------------------------------------------------------------
+
+
+def test_check_passes_on_the_shipped_knowledge_and_intents(tmp_path: Path) -> None:
+    """Run `rolebot check` on the repository's own folders, not a copy, so CI fails on a broken edit."""
+    env = {
+        "ROLEBOT_KNOWLEDGE_DIR": str(KNOWLEDGE_DIR),
+        "ROLEBOT_INTENTS_DIR": str(INTENTS_DIR),
+        "ROLEBOT_DATA_DIR": str(tmp_path / "data"),
+    }
+    result = run_command([*rolebot_command(), "check"], env=env, cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout.startswith("ok: "), result.stdout
 
 
 def test_check_passes_on_the_project_knowledge(project: ProjectCopy, rolebot: RunRolebot) -> None:
