@@ -584,7 +584,7 @@ class TelegramBot:
                 conversation.remember(answer)
         else:
             answer = await asyncio.to_thread(self.engine.ask, f"compare {wanted}", conversation)
-        if answer is None or answer.kind == "fallback":
+        if answer is None or answer.low_confidence:  # an unsure guess at a topic: show the ones there are
             text = f"I don't know the topic <i>{html.escape(wanted, quote=False)}</i>. These are the ones I know:"
             await self._reply(update, context, text, self._topic_keyboard())
             return

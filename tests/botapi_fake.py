@@ -414,8 +414,13 @@ class FakeBotAPI:
 
     def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
         message = self._edited(params)
-        message["text"] = self._text(params)
+        text = self._text(params)
         check_markup(params.get("reply_markup"))
+        message["text"] = text
+        if params.get("reply_markup"):  # the new buttons replace the old; none given, none kept
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
         message["edit_date"] = int(time.time())
         return message
 
@@ -567,7 +572,7 @@ def free_port() -> int:
 
 
 class BotThread:
-    """Run a python-telegram-bot Application with long polling on its own thread and event loop."""
+    """Run a python-telegram-bot Application with long polling on its own thread and event loop, hooks included."""
 
     def __init__(self, application: Any, *, poll_timeout: float = 1.0) -> None:
         self.application = application
@@ -623,3 +628,7 @@ class BotThread:
             await self._stopping.wait()
             await app.updater.stop()
             await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+        if app.post_shutdown:  # after shutdown, in the order run_polling calls them
+            await app.post_shutdown(app)

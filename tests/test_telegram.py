@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
 import shutil
 import socket
+import sqlite3
 import string
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -26,15 +29,22 @@ from botapi_fake import (
     voice_update,
 )
 
-from bot.engine import Conversation, Engine, load_engine
+from bot.engine import Answer, Conversation, Engine, Source, load_engine
+from bot.questionlog import QuestionLog
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import add_passage
 from bot.telegram_bot import (
     APOLOGY,
     EXPIRED_BUTTON,
+    FEEDBACK_THANKS,
     FLOOD_NOTICE,
     MESSAGE_LIMIT,
     NOT_ADMIN,
+    NOT_ADMIN_REVIEW,
+    REVIEW_EMPTY,
+    REVIEW_HANDLED,
+    REVIEW_IN_PRIVATE,
+    REVIEW_NO_LOG,
     DeliveryLimiter,
     FloodLimit,
     Pacer,
@@ -43,6 +53,7 @@ from bot.telegram_bot import (
 )
 
 ADMIN = 42
+LOGGED_USER = 987650123
 NO_PACING = Pacer(per_chat=0, per_group=0, overall=0)
 
 
@@ -133,6 +144,16 @@ def button(message: dict[str, Any], label: str) -> str:
         if label in candidate["text"]:
             return str(candidate["callback_data"])
     raise AssertionError(f"no button {label!r} in {buttons(message)}")
+
+
+def logged(settings: Settings) -> list[dict[str, Any]]:
+    """Read the question log's rows straight from its SQLite file, oldest first."""
+    db = sqlite3.connect(settings.data_dir / "questions.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in db.execute("SELECT * FROM questions ORDER BY id")]
+    finally:
+        db.close()
 
 
 def plain(engine: Engine, *questions: str) -> str:
@@ -289,30 +310,90 @@ def test_low_confidence_offers_suggestions_that_ask_when_tapped(
     assert answer["visible"] == plain(shared_engine, question)
 
 
-def test_feedback_is_recorded_with_the_question_once(fake: FakeBotAPI, run_bot: Callable, settings: Settings) -> None:
+def test_every_answer_is_logged_with_a_salted_hash_of_the_user_never_the_id_or_name(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings
+) -> None:
+    run_bot()
+    say(fake, "What does an IT manager do?", chat_id=LOGGED_USER)
+    [fallback] = say(fake, "blorp the quantum llama", chat_id=LOGGED_USER)
+    tap(fake, fallback, next(b for b in buttons(fallback) if b["callback_data"].startswith("q:"))["callback_data"])
+    fake.wait_sent(LOGGED_USER, 3)
+    say(fake, "/compare leadership", chat_id=LOGGED_USER)
+    say(fake, f"@{BOT_USERNAME} what does an IT project manager do?", chat_id=-5001, user_id=LOGGED_USER + 1)
+    say(fake, "/help", chat_id=LOGGED_USER)  # a command, not a question: not logged
+
+    question_log = QuestionLog(settings.data_dir)
+    rows = logged(settings)
+    assert [(r["channel"], r["question"]) for r in rows][:2] == [
+        ("telegram", "What does an IT manager do?"),
+        ("telegram", "blorp the quantum llama"),
+    ]
+    assert rows[1]["kind"] == "fallback"
+    assert rows[0]["sources"] and json.loads(rows[0]["sources"])[0]["id"] == "itm-responsibilities"
+    assert len(rows) == 5  # typed, tapped suggestion, /compare, and the group question
+    assert rows[4]["question"] == "what does an IT project manager do?"  # without the mention
+    hashed = question_log.hash_user(LOGGED_USER)
+    assert [r["user_hash"] for r in rows] == [hashed] * 4 + [question_log.hash_user(LOGGED_USER + 1)]
+    assert hashed != hashlib.sha256(str(LOGGED_USER).encode()).hexdigest()[:32]  # salted, not guessable
+    # Neither the raw id nor the name (the stand-in's users are all "Ada") is stored anywhere.
+    for row in rows:
+        for value in row.values():
+            assert str(LOGGED_USER) not in str(value) and "Ada" not in str(value)
+    for path in settings.data_dir.glob("questions.sqlite3*"):
+        assert str(LOGGED_USER).encode() not in path.read_bytes()
+
+
+def test_feedback_buttons_record_the_vote_on_the_logged_row_once(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings
+) -> None:
     run_bot()
     [answer] = say(fake, "What does an IT manager do?")
-    query = tap(fake, answer, button(answer, "Helpful"))
-    assert "Thanks" in callback_answer(fake, query)["text"]
-    feedback = settings.data_dir / "feedback.jsonl"
-    [vote] = [json.loads(line) for line in feedback.read_text().splitlines()]
-    assert vote["question"] == "What does an IT manager do?"
-    assert vote["helpful"] is True and vote["sources"] == ["itm-responsibilities"]
+    [row] = logged(settings)
+    helpful = button(answer, "Helpful")
+    assert helpful == f"f+:{row['id']}" and button(answer, "Not helpful") == f"f-:{row['id']}"
+    query = tap(fake, answer, helpful)
+    assert callback_answer(fake, query)["text"] == FEEDBACK_THANKS
+    assert logged(settings)[0]["helpful"] == 1
     # the feedback row is taken away, and a second tap changes nothing
     fake.wait_for(lambda: fake.calls_of("editMessageReplyMarkup"), what="the buttons to be removed")
     assert not buttons(fake.messages[(1001, answer["message_id"])])
-    again = tap(fake, answer, button(answer, "Helpful"))
+    again = tap(fake, answer, helpful)
     assert callback_answer(fake, again)["text"] == EXPIRED_BUTTON
-    assert len(feedback.read_text().splitlines()) == 1
+    again = tap(fake, answer, f"f-:{row['id']}")  # not a button it shows: not counted
+    assert callback_answer(fake, again)["text"] == EXPIRED_BUTTON
+    assert logged(settings)[0]["helpful"] == 1
 
     [other] = say(fake, "blorp the quantum llama")
-    tap(fake, other, button(other, "Not helpful"))
-    fake.wait_for(lambda: len(feedback.read_text().splitlines()) == 2, what="the second vote")
-    vote = json.loads(feedback.read_text().splitlines()[1])
-    assert vote == vote | {"question": "blorp the quantum llama", "helpful": False, "kind": "fallback"}
+    query = tap(fake, other, button(other, "Not helpful"))
+    assert callback_answer(fake, query)["text"] == FEEDBACK_THANKS
+    assert [(r["question"], r["helpful"]) for r in logged(settings)] == [
+        ("What does an IT manager do?", 1),
+        ("blorp the quantum llama", 0),
+    ]
+    stats = QuestionLog(settings.data_dir).stats()
+    assert (stats.rated, stats.helpful) == (2, 1)
+    assert [i.question for i in QuestionLog(settings.data_dir).review()] == ["blorp the quantum llama"]
     # suggestions stay after voting
     fake.wait_for(lambda: len(fake.calls_of("editMessageReplyMarkup")) == 2, what="the second edit")
     assert all(b["callback_data"].startswith("q:") for b in buttons(fake.messages[(1001, other["message_id"])]))
+    [small] = say(fake, "thanks")  # small talk has nothing to rate
+    assert not any(b["callback_data"].startswith("f") for b in buttons(small))
+    assert not (settings.data_dir / "feedback.jsonl").exists()
+
+
+def test_a_broken_question_log_never_stops_answers(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "questions.sqlite3").write_text("this is not a database")
+    with caplog.at_level(logging.WARNING, logger="bot.telegram_bot"):
+        run_bot()
+        [answer] = say(fake, "What does an IT manager do?")
+    assert answer["visible"].startswith("IT Manager · Responsibilities")
+    assert not any(b["callback_data"].startswith("f") for b in buttons(answer))  # nothing to record a vote in
+    assert "questions are not being logged" in caplog.text
+    [refused] = say(fake, "/review", user_id=ADMIN, chat_id=ADMIN)
+    assert refused["visible"] == REVIEW_NO_LOG
 
 
 def test_follow_ups_are_remembered_per_chat(fake: FakeBotAPI, run_bot: Callable) -> None:
@@ -395,6 +476,131 @@ def test_admin_add_is_validated_saved_and_answerable_at_once(
     assert "near-duplicate" in duplicate["visible"]
 
 
+NEW_TEXT = "An IT manager sets the rules for quantum computing pilots and keeps their hardware budget in check."
+NEW_QUESTION = "Who sets the rules for quantum computing pilots?"
+RELOAD_WITHIN = 2.0
+
+
+def test_knowledge_changed_by_another_writer_is_answered_within_two_seconds_without_a_restart(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_bot(engine=fresh_engine(settings))
+    [before] = say(fake, NEW_QUESTION)
+    assert NEW_TEXT not in before["visible"]
+
+    # another writer, through the store as `rolebot add` does
+    add_passage(settings.knowledge_dir, topic="quantum-pilots", role="it-manager", text=NEW_TEXT)
+    written = time.monotonic()
+    time.sleep(max(0.0, written + RELOAD_WITHIN - time.monotonic()))
+    [after] = say(fake, NEW_QUESTION)
+    assert NEW_TEXT in after["visible"]
+
+    # A change that does not validate is logged, and the last good knowledge keeps answering.
+    with caplog.at_level(logging.ERROR, logger="rolebot.reload"):
+        (settings.knowledge_dir / "broken.yaml").write_text("source: broken\npassages:\n- id: [unclosed\n")
+        fake.wait_for(lambda: "knowledge change not loaded" in caplog.text, timeout=10, what="the error to be logged")
+    assert "broken.yaml" in caplog.text
+    [still] = say(fake, NEW_QUESTION)
+    assert NEW_TEXT in still["visible"]
+    [old] = say(fake, "What does an IT manager do?")
+    assert old["visible"].startswith("IT Manager · Responsibilities")
+
+
+def test_the_knowledge_watcher_stops_with_the_bot(fake: FakeBotAPI, run_bot: Callable, settings: Settings) -> None:
+    bot = run_bot(engine=fresh_engine(settings))
+    say(fake, "What does an IT manager do?")
+    assert any(t.name == "rolebot-knowledge-watcher" for t in threading.enumerate())
+    bot.stop()
+    assert not any(t.name == "rolebot-knowledge-watcher" for t in threading.enumerate())
+
+
+GAP = "Who keeps the lights on for the company's systems?"
+
+
+def log_gap(settings: Settings) -> int:
+    """Log a question the bot could not answer, with the passage the retriever ranked best for it."""
+    ranked = (Source("itm-responsibilities", "it-manager", "responsibilities", 0.12),)
+    gap = Answer(GAP, "fallback", (), 0.0, candidates=ranked)
+    return QuestionLog(settings.data_dir).log_answer(gap, "telegram", user=44)
+
+
+def edited(fake: FakeBotAPI, message: dict[str, Any], edits: int) -> dict[str, Any]:
+    """Wait for the `edits`-th editMessageText and return the message as it is now."""
+    fake.wait_for(lambda: len(fake.calls_of("editMessageText")) >= edits, what=f"edit number {edits}")
+    return fake.messages[(message["chat_id"], message["message_id"])] | {"chat_id": message["chat_id"]}
+
+
+def test_admin_review_lists_questions_then_promotes_and_dismisses_them(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings
+) -> None:
+    run_bot(engine=fresh_engine(settings))
+    for _ in range(2):
+        say(fake, "blorp the quantum llama", user_id=43, chat_id=43)
+    gap = log_gap(settings)
+
+    [listing] = say(fake, "/review", user_id=ADMIN, chat_id=ADMIN)
+    lines = listing["visible"].splitlines()
+    assert lines[0].startswith("Questions to review")
+    assert lines[2:6] == [
+        "#1 blorp the quantum llama", "asked 2×: fallback x2", f"#{gap} {GAP}", "asked 1×: fallback x1"
+    ]
+    assert [b["callback_data"] for b in buttons(listing)] == ["ri:1", f"ri:{gap}"]
+
+    # an item: why it is listed, and the passages to promote it to
+    tap(fake, listing, f"ri:{gap}", user_id=ADMIN)
+    detail = edited(fake, listing, 1)
+    assert "itm-responsibilities: " in detail["text"] and "last answer: fallback" in detail["text"]
+    promote = button(detail, "itm-responsibilities")
+    assert promote.startswith(f"rp:{gap}:") and len(promote.encode()) <= 64
+    assert {b["text"] for b in buttons(detail)} >= {"🗑 Dismiss", "« All questions"}
+
+    query = tap(fake, detail, promote, user_id=ADMIN)
+    assert callback_answer(fake, query)["text"] == f"Promoted #{gap}: it is now a phrasing of itm-responsibilities."
+    after = edited(fake, listing, 2)
+    assert after["text"].startswith(f"✅ Promoted #{gap}")
+    assert GAP not in after["text"] and [b["callback_data"] for b in buttons(after)] == ["ri:1"]
+    assert GAP in (settings.knowledge_dir / "article.yaml").read_text()
+    [answer] = say(fake, GAP, user_id=43, chat_id=43)  # the running bot answers it at once
+    assert answer["visible"].startswith("IT Manager · Responsibilities")
+    stale = tap(fake, detail, promote, user_id=ADMIN)  # the same button again
+    assert callback_answer(fake, stale)["text"] == REVIEW_HANDLED
+
+    tap(fake, after, "ri:1", user_id=ADMIN)
+    detail = edited(fake, listing, 4)
+    query = tap(fake, detail, button(detail, "Dismiss"), user_id=ADMIN)
+    assert callback_answer(fake, query)["text"] == "Dismissed #1 (2 logged questions)."
+    done = edited(fake, listing, 5)
+    assert done["text"].startswith("✅ Dismissed #1") and REVIEW_EMPTY in done["text"]
+    assert not buttons(done)
+    statuses = {(r["question"], r["status"], r["promoted_to"]) for r in logged(settings)}
+    assert ("blorp the quantum llama", "dismissed", None) in statuses
+    assert (GAP, "promoted", "itm-responsibilities") in statuses
+    [empty] = say(fake, "/review", user_id=ADMIN, chat_id=ADMIN)
+    assert empty["visible"] == REVIEW_EMPTY
+
+
+def test_review_is_refused_to_non_admins_and_outside_private_chats(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings
+) -> None:
+    run_bot()
+    gap = log_gap(settings)
+    [refused] = say(fake, "/review", user_id=43, chat_id=43)
+    assert refused["visible"] == NOT_ADMIN_REVIEW
+    [in_group] = say(fake, f"/review@{BOT_USERNAME}", user_id=ADMIN, chat_id=-5001)
+    assert in_group["visible"] == REVIEW_IN_PRIVATE
+
+    [listing] = say(fake, "/review", user_id=ADMIN, chat_id=ADMIN)
+    for data in (f"ri:{gap}", f"rd:{gap}", f"rp:{gap}:{'0' * 16}", "rl:"):
+        query = tap(fake, listing, data, user_id=43)  # someone else's tap, e.g. a forged client
+        assert callback_answer(fake, query)["text"] == NOT_ADMIN_REVIEW
+    assert [i.number for i in QuestionLog(settings.data_dir).review()] == [gap]
+    query = tap(fake, listing, f"rp:{gap}:{'0' * 16}", user_id=ADMIN)  # a passage it does not offer
+    assert callback_answer(fake, query)["text"] == EXPIRED_BUTTON
+    query = tap(fake, listing, "ri:424242", user_id=ADMIN)
+    assert callback_answer(fake, query)["text"] == REVIEW_HANDLED
+    assert not fake.calls_of("editMessageText", outcome="error")
+
+
 def test_a_typing_indicator_comes_before_the_answer(fake: FakeBotAPI, run_bot: Callable) -> None:
     run_bot()
     say(fake, "What does an IT manager do?")
@@ -470,11 +676,14 @@ def test_unknown_and_old_buttons_are_answered_gracefully(
     tap(fake, fallback, suggestion["callback_data"])
     [answer] = fake.wait_sent(1001, 2)[1:]
     assert answer["visible"] == plain(shared_engine, suggestion["text"])
+    # a vote refers to its question-log row, so it still counts after a restart
     old_vote = tap(fake, fallback, button(fallback, "Helpful"))
-    assert callback_answer(fake, old_vote)["text"] == EXPIRED_BUTTON
-    unknown = tap(fake, fallback, "zz:what-is-this")
-    assert callback_answer(fake, unknown)["text"] == EXPIRED_BUTTON
-    assert not (settings.data_dir / "feedback.jsonl").exists()
+    assert callback_answer(fake, old_vote)["text"] == FEEDBACK_THANKS
+    assert logged(settings)[0]["helpful"] == 1
+    for stale in ("zz:what-is-this", "f+:0a1b2c3d4e5f", "f-:999999", "rv:1", "rp:1:nope", "ri:x"):
+        unknown = tap(fake, fallback, stale)
+        assert callback_answer(fake, unknown)["text"] in (EXPIRED_BUTTON, NOT_ADMIN_REVIEW), stale
+    assert logged(settings)[0]["helpful"] == 1
     assert len(fake.sent(1001)) == 2
 
 

@@ -1,4 +1,4 @@
-"""The Telegram adapter's small parts: message splitting, limits, callback data, feedback and log redaction."""
+"""The Telegram adapter's small parts: message splitting, limits, callback data, vote buttons and log redaction."""
 
 from __future__ import annotations
 
@@ -7,25 +7,30 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botapi_fake import TOKEN, ApiError, FakeBotAPI, parse_html
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine import Answer, Section, Source
 from bot.telegram_bot import (
+    ASK,
     CALLBACK_DATA_LIMIT,
+    HELPFUL,
+    REVIEW_PROMOTE,
+    UNHELPFUL,
     Block,
     FloodLimit,
     Pacer,
     RedactToken,
     SeenUpdates,
     _listen_address,
+    _offers,
+    _without_feedback,
     button_data,
     configure_logging,
     format_answer,
-    record_feedback,
     short_key,
     split_message,
     utf16_len,
@@ -157,14 +162,17 @@ def test_seen_updates_remember_a_bounded_number() -> None:
     assert seen.first_time(1)  # forgotten: long gone from Telegram's redelivery window
 
 
-def test_record_feedback_appends_one_json_line_per_vote(tmp_path: Path) -> None:
-    path = record_feedback(tmp_path / "data", question="What?", helpful=True, kind="retrieval", sources=["a"])
-    record_feedback(tmp_path / "data", question="Why?", helpful=False, kind="fallback")
-    votes = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(v["question"], v["helpful"], v["kind"]) for v in votes] == [
-        ("What?", True, "retrieval"),
-        ("Why?", False, "fallback"),
+def test_a_vote_counts_only_while_its_button_is_shown_and_voting_keeps_the_other_buttons() -> None:
+    suggestion = InlineKeyboardButton("What does an IT manager do?", callback_data=button_data(ASK, short_key("x")))
+    votes = [
+        InlineKeyboardButton("👍 Helpful", callback_data=button_data(HELPFUL, "12")),
+        InlineKeyboardButton("👎 Not helpful", callback_data=button_data(UNHELPFUL, "12")),
     ]
+    markup = InlineKeyboardMarkup([[suggestion], votes])
+    assert _offers(markup, "f+:12") and not _offers(markup, "f+:13") and not _offers(None, "f+:12")
+    assert _without_feedback(markup) == InlineKeyboardMarkup([[suggestion]])
+    assert _without_feedback(InlineKeyboardMarkup([votes])) is None
+    assert len(button_data(REVIEW_PROMOTE, f"{10**15 - 1}:{short_key('a' * 300)}").encode()) <= CALLBACK_DATA_LIMIT
 
 
 def test_the_token_never_reaches_the_log() -> None:

@@ -1,4 +1,4 @@
-"""The real `rolebot telegram` process against the Bot API stand-in: start-up errors, polling, webhook, SIGTERM."""
+"""The real `rolebot telegram` process against the Bot API stand-in: start-up, polling, webhook, reload, SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -159,6 +161,45 @@ def test_sigterm_during_a_hung_send_stops_within_seconds(fake: FakeBotAPI, launc
     # the answer is dropped, not retried while stopping; the user is asked to try again
     assert [m["text"] for m in fake.sent(1001)] == [APOLOGY]
     assert "while stopping; dropped" in bot.output
+
+
+NEW_TEXT = "An IT manager sets the rules for quantum computing pilots and keeps their hardware budget in check."
+NEW_QUESTION = "Who sets the rules for quantum computing pilots?"
+
+
+def test_knowledge_added_by_another_process_is_answered_within_two_seconds_and_questions_are_logged(
+    fake: FakeBotAPI, launch: Any, environment: dict[str, str], tmp_path: Path
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "knowledge", knowledge)
+    environment["ROLEBOT_KNOWLEDGE_DIR"] = str(knowledge)
+    bot = launch(env=environment)
+    fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=60, what="the bot to start polling")
+    fake.push(message_update(NEW_QUESTION))
+    [before] = fake.wait_sent(1001, 1, timeout=60)
+    assert NEW_TEXT not in before["visible"]
+
+    added = run(["add", "--topic", "quantum-pilots", "--role", "it-manager", NEW_TEXT], environment, tmp_path)
+    assert added.returncode == 0, added.stderr
+    time.sleep(2.0)
+    fake.push(message_update(NEW_QUESTION))
+    [after] = fake.wait_sent(1001, 2, timeout=60)[1:]
+    assert NEW_TEXT in after["visible"]
+
+    # An invalid change is logged, and the last good knowledge keeps answering.
+    (knowledge / "broken.yaml").write_text("source: broken\npassages:\n- id: [unclosed\n")
+    fake.wait_for(lambda: "knowledge change not loaded" in bot.output, timeout=30, what="the reload error")
+    fake.push(message_update(NEW_QUESTION))
+    [still] = fake.wait_sent(1001, 3, timeout=60)[2:]
+    assert NEW_TEXT in still["visible"]
+
+    code, took = bot.terminate()
+    assert code == 0 and took < 10
+    assert "Traceback" not in bot.output
+    with closing(sqlite3.connect(tmp_path / "data" / "questions.sqlite3")) as db:
+        logged = db.execute("SELECT channel, question, user_hash FROM questions ORDER BY id").fetchall()
+    assert [(channel, question) for channel, question, _ in logged] == [("telegram", NEW_QUESTION)] * 3
+    assert all(user_hash and "1001" not in user_hash for _, _, user_hash in logged)
 
 
 def post_update(port: int, update: dict[str, Any], secret: str | None) -> int:
