@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot.knowledge import Passage
-from bot.language import content_words, stem
+from bot.language import content_words, stem, tokens
 
 N_FEATURES = 2**20
 BODY, QUESTION, TITLE = 0, 1, 2
@@ -28,13 +28,13 @@ class Hit:
 
 def word_features(text: str) -> list[str]:
     """Stemmed content words and their adjacent pairs."""
-    words = [stem(w) for w in content_words(text.split())]
+    words = [stem(w) for w in content_words(tokens(text))]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
 def char_text(text: str) -> str:
     """The text that character n-grams are taken from: content words only."""
-    return " ".join(content_words(text.split()))
+    return " ".join(content_words(tokens(text)))
 
 
 class _Channel:
@@ -105,7 +105,7 @@ class Retriever:
         prepare_body: Callable[[str], str] | None = None,
         word_weight: float = 0.7,
         question_weight: float = 0.4,
-        title_weight: float = 0.15,
+        title_weight: float = 0.1,
     ) -> None:
         self.prepare = prepare
         self.prepare_body = prepare_body or prepare
@@ -113,6 +113,7 @@ class Retriever:
         self.question_weight = question_weight
         self.title_weight = title_weight
         self.passages: list[Passage] = []
+        self._titles: list[frozenset[str]] = []
         self._owner: list[int] = []
         self._kind: list[int] = []
         self._words = _Channel(
@@ -133,6 +134,7 @@ class Retriever:
         for passage in passages:
             index = len(self.passages)
             self.passages.append(passage)
+            self._titles.append(frozenset(word_features(self.prepare_body(passage.topic.replace("-", " ")))))
             fields = [(BODY, passage.text), (TITLE, passage.topic.replace("-", " "))]
             fields += [(QUESTION, q) for q in passage.questions]
             for kind, text in fields:
@@ -163,7 +165,10 @@ class Retriever:
         best_char = np.zeros(n)
         np.maximum.at(body, owner[kind == BODY], fused[kind == BODY])
         np.maximum.at(question, owner[kind == QUESTION], fused[kind == QUESTION])
-        np.maximum.at(title, owner[kind == TITLE], fused[kind == TITLE])
+        # A question that names a topic outright ("project management", "scope of work") gets its title bonus
+        # whole, however long the question: containment, not cosine, which long questions would dilute.
+        asked = set(word_features(prepared))
+        title = np.array([1.0 if words and words <= asked else 0.0 for words in self._titles])
         np.maximum.at(best_word, owner, word)
         np.maximum.at(best_char, owner, char)
         has_questions = np.zeros(n, dtype=bool)
