@@ -76,6 +76,8 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:itm|itms)\b", ITM),
 )
 _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)
+# Words of the role patterns ("head", "rollout", "whoever"): spelling repair must leave them alone.
+ROLE_WORDS = frozenset(w for pattern, _ in _ROLE_PATTERNS for w in re.findall(r"[a-z]{3,}", pattern))
 
 _SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ies", "ment", "ments",
              "ers", "er", "ed", "es", "ly", "s")
@@ -255,7 +257,7 @@ class QuestionReader:
         for word in synonyms.words() | CHAT_WORDS:
             counts.setdefault(word, 1)
         self.known_stems = frozenset(stem(w) for w in counts)
-        for word in extra_spellings:
+        for word in [*extra_spellings, *ROLE_WORDS]:
             counts.setdefault(word, 0)
         self.spelling = SpellingRepair(counts)
 
