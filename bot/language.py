@@ -142,11 +142,21 @@ class SpellingRepair:
 
     Short words may be one edit off (a transposition counts as one), words of eight letters or more two.
     Ties go to the word the knowledge uses most, so "mangr" becomes "manager", not "manga".
+    `long_only` words are targets only for words of `long_only_length` letters or more: everyday words
+    from the synonym map sit one edit from too many ordinary ones ("right" is not a typo of "fight").
     """
 
-    def __init__(self, vocabulary: Mapping[str, int] | Iterable[str]) -> None:
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int] | Iterable[str],
+        *,
+        long_only: Iterable[str] = (),
+        long_only_length: int = 7,
+    ) -> None:
         counts = dict(vocabulary) if isinstance(vocabulary, Mapping) else {w: 1 for w in vocabulary}
         self.frequency = counts
+        self.long_only = frozenset(long_only)
+        self.long_only_length = long_only_length
         self.vocabulary = frozenset(counts)
         self._choices = sorted(w for w in self.vocabulary if len(w) >= 3)
         self._cache: dict[str, str] = {}
@@ -163,6 +173,8 @@ class SpellingRepair:
             return self._cache[word]
         edits = self.max_edits(word)
         found = process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=edits, limit=8)
+        if len(word) < self.long_only_length:
+            found = [f for f in found if f[0] not in self.long_only]
         corrected = word
         if found:
             best = min(found, key=lambda f: (f[1], -self.frequency.get(f[0], 0), f[0]))
@@ -259,7 +271,7 @@ class QuestionReader:
         self.known_stems = frozenset(stem(w) for w in counts)
         for word in [*extra_spellings, *ROLE_WORDS]:
             counts.setdefault(word, 0)
-        self.spelling = SpellingRepair(counts)
+        self.spelling = SpellingRepair(counts, long_only=set(counts) - set(vocabulary))
 
     def read(self, text: str) -> Reading:
         normalized = normalize(text)
