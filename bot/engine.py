@@ -196,6 +196,7 @@ class Engine:
             prepare=lambda text: reader.read(text).remainder,
             question_weight=1.0,
             title_weight=0.0,
+            ignore_unseen=False,
         )
         self.smalltalk = IntentMatcher(smalltalk, score_cutoff=self.thresholds.smalltalk_cutoff)
         self.routes = IntentMatcher(
@@ -211,13 +212,14 @@ class Engine:
         new = tuple(passages)
         with self._lock:
             self.knowledge = replace(self.knowledge, passages=self.knowledge.passages + new)
+            self.reader.learn(text for p in new for text in (p.text, *p.questions))
             self.retriever.add(new)
 
     def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
-        """Swap in a whole new knowledge base (after an edit or removal)."""
-        check_references(self.intents, knowledge)
+        """Swap in a whole new knowledge base (after an edit or removal); questions wait only for the swap."""
+        fresh = Engine(knowledge, self.intents, thresholds=self.thresholds)
         with self._lock:
-            self._build(knowledge)
+            self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_lock"})
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -282,25 +284,21 @@ class Engine:
             if reading.compare_cue:
                 return _Plan("conclusion", (), compare=True)
             return None
-        if not reading.known:
-            return None
-
         inherited = False
         if not roles and conversation.roles:
             roles = conversation.roles
             inherited = True
             compare = compare or len(roles) == 2
-        hits = self.retriever.search(reading.remainder, limit=len(self.retriever))
-        if not hits:
-            return None
-        best = hits[0]
-        if best.score < t.min_score:
-            return None
-        if best.score < t.weak_score and reading.known_ratio < t.min_known_ratio:
-            return None
+        hits = self.retriever.search(reading.remainder, limit=len(self.retriever)) if reading.known else []
+        best_score = hits[0].score if hits else 0.0
+        # A question that meets an out-of-scope example better than any passage gets that example's reply.
         declined = self.negatives.search(reading.remainder, limit=1)
-        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best.score * t.negative_margin:
+        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
             return self.out_of_scope[declined[0].passage.id]
+        if not hits or best_score < t.min_score:
+            return None
+        if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
+            return None
         ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
         top = ranked[0]
         if compare:
@@ -323,12 +321,14 @@ class Engine:
 
     # -- writing answers ----------------------------------------------------------------------
 
-    def _scores(self, reading: Reading) -> dict[str, float]:
-        return {h.passage.id: h.score for h in self.retriever.search(reading.remainder, limit=len(self.retriever))}
+    def _scores(self, reading: Reading, topic: str | None = None) -> dict[str, float]:
+        """Score every passage for the question; a question with no words of its own is scored by its topic."""
+        query = reading.remainder if reading.content or topic is None else topic.replace("-", " ")
+        return {h.passage.id: h.score for h in self.retriever.search(query, limit=len(self.retriever))}
 
     def _write(self, question: str, reading: Reading, plan: _Plan) -> Answer:
-        scores = self._scores(reading)
         topic = plan.topic or "overview"
+        scores = self._scores(reading, topic)
         in_topic = self.knowledge.in_topic(topic)
         note = None
         if plan.compare:
@@ -456,7 +456,9 @@ class Engine:
                 return None
             plan = _Plan(topic, BOTH_ROLES, compare=True)
             reading = self.reader.read(topic.replace("-", " "))
-            return self._write(f"compare {topic}", reading, plan)
+            answer = self._write(f"compare {topic}", reading, plan)
+        # The topic was picked, not guessed: nothing to be unsure about.
+        return replace(answer, confidence=1.0, suggestions=())
 
     def topic_answer(self, topic: str) -> Answer | None:
         """Return every passage on a topic, both roles side by side."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -182,6 +183,15 @@ class SpellingRepair:
         self._cache[word] = corrected
         return corrected
 
+    def learn(self, counts: Mapping[str, int]) -> None:
+        """Add words (with how often the knowledge uses them) as correction targets."""
+        for word, count in counts.items():
+            self.frequency[word] = self.frequency.get(word, 0) + count
+        self.long_only = self.long_only - set(counts)
+        self.vocabulary = frozenset(self.frequency)
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= 3)
+        self._cache.clear()
+
     def correct_text(self, normalized: str) -> str:
         return " ".join(self.correct(w) for w in normalized.split())
 
@@ -272,6 +282,14 @@ class QuestionReader:
         for word in [*extra_spellings, *ROLE_WORDS]:
             counts.setdefault(word, 0)
         self.spelling = SpellingRepair(counts, long_only=set(counts) - set(vocabulary))
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Know the words of new knowledge: spell toward them and count them as known."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(tokens(text))
+        self.spelling.learn(counts)
+        self.known_stems = self.known_stems | {stem(w) for w in counts}
 
     def read(self, text: str) -> Reading:
         normalized = normalize(text)

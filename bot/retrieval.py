@@ -46,8 +46,9 @@ class _Channel:
     passage to a large index costs its own terms, not a pass over every row.
     """
 
-    def __init__(self, vectorizer: HashingVectorizer, prepare: Callable[[str], str]) -> None:
+    def __init__(self, vectorizer: HashingVectorizer, prepare: Callable[[str], str], *, ignore_unseen: bool) -> None:
         self.vectorizer = vectorizer
+        self.ignore_unseen = ignore_unseen
         self.prepare = prepare
         self.tf = sp.csr_matrix((0, N_FEATURES), dtype=np.float64)
         self.df = np.zeros(N_FEATURES, dtype=np.float64)
@@ -84,7 +85,12 @@ class _Channel:
 
     def similarities(self, text: str) -> np.ndarray:
         """Cosine of each row's TF-IDF vector with the query's: (tf . idf*q) / |tf*idf|."""
-        query = self._weigh(self.vectorizer.transform([self.prepare(text)]).tocsr())
+        counts = self.vectorizer.transform([self.prepare(text)]).tocsr()
+        # Like a fitted vocabulary, ignore terms no row has: they would only dilute the query's norm.
+        if self.ignore_unseen:
+            counts.data = np.where(self.df[counts.indices] > 0, counts.data, 0.0)
+            counts.eliminate_zeros()
+        query = self._weigh(counts)
         scaled = query.multiply(self._idf).tocsr()
         dots = np.asarray((self.tf @ scaled.T).toarray()).ravel()
         return dots / self._row_norms()
@@ -106,6 +112,7 @@ class Retriever:
         word_weight: float = 0.7,
         question_weight: float = 0.4,
         title_weight: float = 0.1,
+        ignore_unseen: bool = True,
     ) -> None:
         self.prepare = prepare
         self.prepare_body = prepare_body or prepare
@@ -119,12 +126,14 @@ class Retriever:
         self._words = _Channel(
             HashingVectorizer(n_features=N_FEATURES, analyzer=word_features, alternate_sign=False, norm=None),
             prepare=lambda text: text,
+            ignore_unseen=ignore_unseen,
         )
         self._chars = _Channel(
             HashingVectorizer(
                 n_features=N_FEATURES, analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False, norm=None
             ),
             prepare=char_text,
+            ignore_unseen=ignore_unseen,
         )
         self.add(list(passages))
 

@@ -578,13 +578,14 @@ class TelegramBot:
         conversation = self._conversation(chat_id)
         await self._typing(context, chat_id)
         slug = slugify(wanted)
-        if slug in self.engine.knowledge.topics():
+        exact = slug in self.engine.knowledge.topics()
+        if exact:
             answer = await asyncio.to_thread(self.engine.compare, slug)
             if answer is not None:
                 conversation.remember(answer)
         else:
             answer = await asyncio.to_thread(self.engine.ask, f"compare {wanted}", conversation)
-        if answer is None or answer.low_confidence:  # an unsure guess at a topic: show the ones there are
+        if answer is None or (not exact and answer.low_confidence):  # an unsure guess: show the topics there are
             text = f"I don't know the topic <i>{html.escape(wanted, quote=False)}</i>. These are the ones I know:"
             await self._reply(update, context, text, self._topic_keyboard())
             return
