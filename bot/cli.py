@@ -110,7 +110,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     text = _read_text(args.text)
     try:
         passage = add_passage(
-            settings.knowledge_dir, topic=args.topic, role=args.role, text=text, questions=args.question or ()
+            settings.knowledge_dir,
+            topic=args.topic,
+            role=args.role,
+            text=text,
+            questions=args.question or (),
+            allow_duplicate=args.force,
         )
     except ValidationError as exc:
         raise CommandError(str(exc)) from exc
@@ -291,7 +296,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     knowledge = load_knowledge(settings.knowledge_dir)
     intents = load_intents(settings.intents_dir)
     files = len({p.path for p in knowledge.passages})
-    print(f"ok: {len(knowledge.passages)} passages in {files} files, {len(knowledge.topics())} topics, "
+    print(f"ok: {len(knowledge.passages)} passages in {files} file{'s' if files != 1 else ''}, {len(knowledge.topics())} topics, "
           f"{len(intents)} intents")
     return 0
 
@@ -397,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--topic", required=True, help="topic slug, e.g. vendor-management (a new one is fine)")
     add.add_argument("--role", required=True, help="it-project-manager, it-manager or both")
     add.add_argument("--question", action="append", help="an alternate phrasing to index with it (repeatable)")
+    add.add_argument("--force", action="store_true", help="keep it even if it nearly duplicates a passage")
     add.add_argument("text", help="the passage text, or '-' to read it from stdin")
     add.set_defaults(func=cmd_add)
 

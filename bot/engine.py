@@ -43,6 +43,8 @@ class Thresholds:
     """Score multiplier for a passage about the role the question did not name."""
     inherited_role_factor: float = 0.85
     """Score multiplier for the other role when the role only comes from the conversation."""
+    coverage_power: float = 0.5
+    """Before the fallback checks, the best score is scaled by (known share of the question) ** this."""
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,7 @@ class Engine:
             inherited = True
             compare = compare or len(roles) == 2
         hits = self.retriever.search(reading.remainder, limit=len(self.retriever)) if reading.known else []
-        best_score = hits[0].score if hits else 0.0
+        best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         declined = self.negatives.search(reading.remainder, limit=1)
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:

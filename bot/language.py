@@ -257,6 +257,8 @@ class Reading:
     compare_cue: bool
     other_role: bool
     follow_up_cue: bool
+    repaired: frozenset[str] = frozenset()
+    """Words that spelling repair produced (the corrected forms)."""
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -264,7 +266,11 @@ class Reading:
 
     @property
     def known_ratio(self) -> float:
-        return len(self.known) / len(self.content) if self.content else 0.0
+        """Share of the content words the knowledge knows; a word known only after repair counts half."""
+        if not self.content:
+            return 0.0
+        repaired = sum(1 for w in self.known if w in self.repaired)
+        return (len(self.known) - 0.5 * repaired) / len(self.content)
 
 
 class QuestionReader:
@@ -310,4 +316,5 @@ class QuestionReader:
             compare_cue=bool(_STRONG_COMPARE.search(corrected)),
             other_role=bool(_OTHER_ROLE.search(corrected)),
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
+            repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
         )
