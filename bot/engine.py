@@ -15,6 +15,8 @@ from bot.retrieval import Hit, Retriever
 
 KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
 BOTH_ROLES = (PM, ITM)
+# Filler words that still tell an out-of-scope question apart: asking for a product pick, a number, a price.
+DECLINE_CUES = frozenset("best better good much many make".split())
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class Engine:
             question_weight=1.0,
             title_weight=0.0,
             ignore_unseen=False,
+            keep_words=DECLINE_CUES,
         )
         self.smalltalk = IntentMatcher(smalltalk, score_cutoff=self.thresholds.smalltalk_cutoff)
         self.routes = IntentMatcher(
@@ -297,6 +300,8 @@ class Engine:
         declined = self.negatives.search(reading.remainder, limit=1)
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
             return self.out_of_scope[declined[0].passage.id]
+        if reading.decline_cue:
+            return self.out_of_scope[declined[0].passage.id] if declined and declined[0].score > 0 else None
         if not hits or best_score < t.min_score:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:

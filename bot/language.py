@@ -110,9 +110,9 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(words: Iterable[str]) -> list[str]:
-    """Keep the words that can carry a topic: no stop words, no filler, no bare numbers."""
-    return [w for w in words if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+def content_words(words: Iterable[str], *, keep: frozenset[str] = frozenset()) -> list[str]:
+    """Keep the words that can carry a topic: no stop words (except `keep`), no filler, no bare numbers."""
+    return [w for w in words if (w not in STOPWORDS or w in keep) and not w.isdigit() and len(w) > 1]
 
 
 @dataclass(frozen=True)
@@ -242,6 +242,21 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# Question forms the knowledge can never answer, whatever their words: step-by-step how-tos for tools,
+# product picks, and prices. (It describes two roles; it has no procedures, products or figures.)
+_DECLINE = re.compile(
+    r"^(?:how (?:do|can|should|would) (?:i|we|you) |how to |steps to |help me )"
+    r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw|format|export|import|delete|recover|"
+    r"upgrade my|update my|fix my|fix this|fix the|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
+    r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
+    r"\b(?:best|top|cheapest|recommended) (?:\w+ ){0,3}?"
+    r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
+    r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b|"
+    r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
+    r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b"
+)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the engine reads from a question before it looks anything up."""
@@ -259,6 +274,8 @@ class Reading:
     follow_up_cue: bool
     repaired: frozenset[str] = frozenset()
     """Words that spelling repair produced (the corrected forms)."""
+    decline_cue: bool = False
+    """The question asks for a how-to, a product pick or a price: nothing the knowledge holds."""
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -317,4 +334,5 @@ class QuestionReader:
             other_role=bool(_OTHER_ROLE.search(corrected)),
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
+            decline_cue=bool(_DECLINE.search(normalized)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -26,9 +27,9 @@ class Hit:
     char: float = 0.0
 
 
-def word_features(text: str) -> list[str]:
-    """Stemmed content words and their adjacent pairs."""
-    words = [stem(w) for w in content_words(tokens(text))]
+def word_features(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
+    """Stemmed content words (and any `keep` words) and their adjacent pairs."""
+    words = [stem(w) for w in content_words(tokens(text), keep=keep)]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
@@ -113,6 +114,7 @@ class Retriever:
         question_weight: float = 0.4,
         title_weight: float = 0.1,
         ignore_unseen: bool = True,
+        keep_words: frozenset[str] = frozenset(),
     ) -> None:
         self.prepare = prepare
         self.prepare_body = prepare_body or prepare
@@ -124,7 +126,7 @@ class Retriever:
         self._owner: list[int] = []
         self._kind: list[int] = []
         self._words = _Channel(
-            HashingVectorizer(n_features=N_FEATURES, analyzer=word_features, alternate_sign=False, norm=None),
+            HashingVectorizer(n_features=N_FEATURES, analyzer=partial(word_features, keep=keep_words), alternate_sign=False, norm=None),
             prepare=lambda text: text,
             ignore_unseen=ignore_unseen,
         )
