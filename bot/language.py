@@ -60,7 +60,7 @@ _IT_UNIT = (
 )
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders)\b", PM),
-    (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm)\b", PM),
+    (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm|projectmanager|projectmanagers|itprojectmanager)\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
         rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss)\b(?: who| that)?"
@@ -74,7 +74,9 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"overseeing|leads|leading|looks after|in charge of) (?:of )?{_OUR}(?:whole |entire |internal )?{_IT_UNIT}\b",
         ITM,
     ),
-    (r"\b(?:itm|itms)\b", ITM),
+    (r"\b(?:itm|itms|itmanager|itmanagers)\b", ITM),
+    (r"\btech (?:manager|managers|director|directors|head|boss|chief)\b", ITM),
+    (rf"\b{_IT_UNIT} (?:boss|head|manager|director|chief)\b", ITM),
 )
 _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)
 # Words of the role patterns ("head", "rollout", "whoever"): spelling repair must leave them alone.
@@ -253,7 +255,12 @@ _DECLINE = re.compile(
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
     r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b|"
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
-    r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b"
+    r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
+    r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
+    # Tasks, not questions: "summarize this email", "can you draft a risk register".
+    r"^(?:please |pls |can you |could you |would you |will you )?(?:write|draft|generate|summarize|summarise|"
+    r"translate|schedule|book|send|remind|calculate|compute|proofread|rewrite|make me|create me|build me|"
+    r"design me|fill in|fill out|order)\b"
 )
 
 
