@@ -260,6 +260,10 @@ class Engine:
     def _plan(self, reading: Reading, conversation: Conversation) -> _Plan | Intent | None:
         """Decide the topic and roles to answer; None or a matched out-of-scope intent for a fallback."""
         t = self.thresholds
+        declined = self.negatives.search(reading.remainder, limit=1)
+        if reading.decline_cue:
+            near = declined and declined[0].score >= t.min_negative_score / 2
+            return self.out_of_scope[declined[0].passage.id] if near else None
         roles = reading.roles
         if reading.other_role and not roles and len(conversation.roles) == 1:
             roles = tuple(r for r in BOTH_ROLES if r not in conversation.roles)
@@ -297,11 +301,8 @@ class Engine:
         hits = self.retriever.search(reading.remainder, limit=len(self.retriever)) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
-        declined = self.negatives.search(reading.remainder, limit=1)
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
             return self.out_of_scope[declined[0].passage.id]
-        if reading.decline_cue:
-            return self.out_of_scope[declined[0].passage.id] if declined and declined[0].score > 0 else None
         if not hits or best_score < t.min_score:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:

@@ -52,7 +52,8 @@ _PROJECT_WORK = (
 )
 _LEADS = (
     r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
-    r"is leading|owns|owning|driving|drives|on|of|for)"
+    r"is leading|owns|owning|driving|drives|steering|steers|coordinating|coordinates|organizing|organising|"
+    r"on|of|for)"
 )
 _IT_UNIT = (
     r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
