@@ -311,7 +311,7 @@ def test_check_passes_on_the_shipped_knowledge_and_intents(tmp_path: Path) -> No
 def test_check_passes_on_the_project_knowledge(project: ProjectCopy, rolebot: RunRolebot) -> None:
     result = rolebot("check")
     assert result.code == 0, result.stderr
-    assert result.stdout.startswith("ok: 19 passages in 1 files")
+    assert result.stdout.startswith("ok: 19 passages in 1 file,")
 
 
 def test_check_lists_every_problem_with_file_and_line(project: ProjectCopy, rolebot: RunRolebot) -> None:
