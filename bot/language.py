@@ -235,7 +235,7 @@ class SynonymMap:
 _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
-    r"similarities|alike|diff|both|two roles|2 roles|each role|two jobs|the two|them both|same job|same thing|"
+    r"similarities|alike|diff|both|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
     r"same role)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
