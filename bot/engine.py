@@ -339,7 +339,10 @@ class Engine:
         scores = self._scores(reading, topic)
         in_topic = self.knowledge.in_topic(topic)
         note = None
-        if plan.compare:
+        about_both = bool(in_topic) and all(p.role is None for p in in_topic)  # overview, conclusion
+        if plan.compare and about_both:
+            chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
+        elif plan.compare:
             chosen = [p for p in in_topic if p.role in BOTH_ROLES] or in_topic
             chosen.sort(key=lambda p: -scores.get(p.id, 0.0))
             missing = [ROLES[r] for r in BOTH_ROLES if all(p.role != r for p in in_topic)]
@@ -351,6 +354,7 @@ class Engine:
             if not chosen and wanted is not None:
                 # The topic has no passage for this role: say so, and give the role's closest passage.
                 chosen, note = self._nearest_for_role(topic, wanted, reading, in_topic, scores)
+                note = None if about_both else note  # nothing is missing from a passage about both roles
             if not chosen:
                 chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
             if not plan.roles and not plan.intent and len(chosen) == 1 and chosen[0].role:
