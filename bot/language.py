@@ -258,6 +258,9 @@ _DECLINE = re.compile(
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
     r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
+    # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
+    r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
+    r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Tasks, not questions: "summarize this email", "can you draft a risk register".
     r"^(?:please |pls |can you |could you |would you |will you )?(?:write|draft|generate|summarize|summarise|"
     r"translate|schedule|book|send|remind|calculate|compute|proofread|rewrite|make me|create me|build me|"
