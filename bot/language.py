@@ -64,7 +64,8 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm|projectmanager|projectmanagers|itprojectmanager)\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
-        rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss)\b(?: who| that)?"
+        rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss|i m|i am|im)\b"
+        rf"(?: who| that)?"
         rf"(?: is)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,2}}?{_PROJECT_WORK}\b",
         PM,
     ),
@@ -218,9 +219,18 @@ class SynonymMap:
         self._pairs = pairs
 
     def expand(self, normalized: str) -> str:
-        """Return the text with the canonical term of every phrase it contains appended."""
+        """Return the text with the canonical term of every phrase it contains appended.
+
+        Longer phrases are read first and use up their words, so "people who care about the project"
+        means stakeholders only, not also "care about" (focus).
+        """
         stems = " ".join(stem(w) for w in normalized.split())
-        added = list(dict.fromkeys(term for regex, term, _ in self._pairs if regex.search(stems)))
+        added: list[str] = []
+        for regex, term, _ in self._pairs:
+            if regex.search(stems):
+                added.append(term)
+                stems = regex.sub("|", stems)
+        added = list(dict.fromkeys(added))
         return " ".join([normalized, *added]) if added else normalized
 
     def words(self) -> set[str]:
