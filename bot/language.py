@@ -180,6 +180,9 @@ class SpellingRepair:
         found = process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=edits, limit=8)
         if len(word) < self.long_only_length:
             found = [f for f in found if f[0] not in self.long_only]
+        # Typing slips rarely hit the first letter; ordinary words one edit from a known word usually
+        # differ there ("stop"/"top", "bits"/"its", "getting"/"setting").
+        found = [f for f in found if f[0][0] == word[0]]
         corrected = word
         if found:
             best = min(found, key=lambda f: (f[1], -self.frequency.get(f[0], 0), f[0]))
