@@ -85,6 +85,11 @@ HELP = (
     "/help - this help\n\n"
     "In groups, mention me or reply to my message."
 )
+ADMIN_HELP = (
+    "\n\nAs an admin you can also use:\n"
+    "/add TOPIC ROLE TEXT - add a passage, e.g. <code>/add budgets it-manager IT managers plan the budget.</code>\n"
+    "/review - questions to review, in a private chat"
+)
 ADD_USAGE = "Usage: <code>/add TOPIC ROLE TEXT</code>, where ROLE is it-project-manager, it-manager or both."
 NON_TEXT_HINT = "I can only read text. Type your question, for example: <i>What does an IT manager do?</i>"
 FLOOD_NOTICE = "You're sending messages faster than I can answer. Please slow down and try again in a minute."
@@ -198,15 +203,24 @@ def render_block(block: Block) -> str:
 
 
 def split_message(blocks: Sequence[Block], *, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pack blocks into HTML messages whose visible text stays under `limit`, breaking between paragraphs."""
+    """Pack blocks into HTML messages whose visible text stays under `limit`, breaking between paragraphs.
+
+    A block glued to the next by a single line break (a section title and its first paragraph) moves
+    to the next message with it rather than ending a message on its own.
+    """
     messages: list[str] = []
     current: list[str] = []
     size = 0
-    for block in blocks:
+    for position, block in enumerate(blocks):
         cuts = _cut(block.text, limit)
+        following = blocks[position + 1] if position + 1 < len(blocks) else None
+        kept_with = 0  # room the next block's first piece needs beside this one
+        if following is not None and following.glue == "\n" and len(cuts) == 1:
+            kept_with = utf16_len(following.glue + _cut(following.text, limit)[0])
         for index, text in enumerate(cuts):
             glue = (block.glue if index == 0 else "") if current else ""
-            if current and size + utf16_len(glue + text) > limit:
+            needed = utf16_len(glue + text) + (kept_with if utf16_len(text) + kept_with <= limit else 0)
+            if current and size + needed > limit:
                 messages.append("".join(current))
                 current, size, glue = [], 0, ""
             current.append(glue + render_block(Block(text, block.style)))
@@ -564,7 +578,8 @@ class TelegramBot:
         await self._reply(update, context, GREETING, InlineKeyboardMarkup(rows))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(update, context, HELP)
+        admin = update.effective_user is not None and update.effective_user.id in self.settings.admin_ids
+        await self._reply(update, context, HELP + (ADMIN_HELP if admin else ""))
 
     async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, context, "Pick a topic to see both roles on it:", self._topic_keyboard())
@@ -780,7 +795,14 @@ class TelegramBot:
         # Telegram and network failures are explained by their message; anything else needs its traceback.
         trace = None if isinstance(context.error, TelegramError) else context.error
         log.error("error while handling update %s: %r", update_id, context.error, exc_info=trace)
-        if isinstance(update, Update) and update.effective_chat is not None:
+        if not isinstance(update, Update):
+            return
+        if update.callback_query is not None:  # stop the button's spinner; it may have been answered already
+            try:
+                await update.callback_query.answer()
+            except TelegramError as exc:
+                log.debug("callback query of update %s not answered: %r", update_id, exc)
+        if update.effective_chat is not None:
             try:
                 await context.bot.send_message(update.effective_chat.id, APOLOGY)
             except TelegramError as exc:

@@ -19,6 +19,10 @@ BOT_ID = 123456789
 BOT_USERNAME = "rolebot_test_bot"
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
     "a", "code", "pre", "blockquote", "tg-emoji",
@@ -127,6 +131,7 @@ class FakeBotAPI:
         self._updates: list[dict[str, Any]] = []
         self._chats: dict[int, dict[str, Any]] = {}
         self._faults: list[Fault] = []
+        self._answered_queries: set[Any] = set()
         self._next_update_id = 1000
         self._next_message_id = 1
         self._lock = threading.Condition()
@@ -416,6 +421,8 @@ class FakeBotAPI:
         message = self._edited(params)
         text = self._text(params)
         check_markup(params.get("reply_markup"))
+        if text == message["text"] and (params.get("reply_markup") or None) == message.get("reply_markup"):
+            raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
         if params.get("reply_markup"):  # the new buttons replace the old; none given, none kept
             message["reply_markup"] = params["reply_markup"]
@@ -427,6 +434,8 @@ class FakeBotAPI:
     def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:  # noqa: N802
         message = self._edited(params)
         check_markup(params.get("reply_markup"))
+        if (params.get("reply_markup") or None) == message.get("reply_markup"):
+            raise ApiError(400, NOT_MODIFIED)
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         else:
@@ -434,7 +443,11 @@ class FakeBotAPI:
         return message
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        if not params.get("callback_query_id"):
+        query_id = params.get("callback_query_id")
+        with self._lock:
+            repeated = query_id in self._answered_queries
+            self._answered_queries.add(query_id)
+        if not query_id or repeated:  # a query is answered once; Telegram refuses the second answer
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         if len(params.get("text") or "") > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")

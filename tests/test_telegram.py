@@ -12,6 +12,7 @@ import sqlite3
 import string
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -186,6 +187,10 @@ def test_help_lists_the_commands(fake: FakeBotAPI, run_bot: Callable) -> None:
     [reply] = say(fake, "/help")
     for command in ("/topics", "/compare", "/reset", "/sources", "/help"):
         assert command in reply["visible"]
+    assert "/add" not in reply["visible"] and "/review" not in reply["visible"]  # not theirs to use
+    [admin] = say(fake, "/help", chat_id=ADMIN, user_id=ADMIN)
+    assert admin["visible"].startswith(reply["visible"])
+    assert "/add TOPIC ROLE TEXT" in admin["visible"] and "/review" in admin["visible"]
 
 
 def test_commands_menu_is_set_at_startup(fake: FakeBotAPI, run_bot: Callable) -> None:
@@ -308,6 +313,33 @@ def test_low_confidence_offers_suggestions_that_ask_when_tapped(
     [answer] = fake.wait_sent(1001, 2)[1:]
     question = suggestions[0]["text"]
     assert answer["visible"] == plain(shared_engine, question)
+
+
+UNSURE = "What skills does an IT manager need?"
+
+
+def test_a_low_confidence_answer_keeps_its_passage_and_offers_did_you_mean_buttons(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = fresh_engine(settings)
+    real_ask = engine.ask
+    offered = ("What does an IT manager do?", "How does an IT project manager lead a team?")
+
+    def unsure(text: str, conversation: Conversation | None = None) -> Answer:
+        answer = real_ask(text, conversation)
+        return replace(answer, confidence=0.3, suggestions=offered) if text == UNSURE else answer
+
+    monkeypatch.setattr(engine, "ask", unsure)
+    run_bot(engine=engine)
+    [answer] = say(fake, UNSURE)
+    assert answer["visible"].startswith("IT ") and "Source: " in answer["visible"]  # a passage, not a fallback
+    assert "Did you mean one of these? Tap to ask." in answer["visible"]
+    asks = [b for b in buttons(answer) if b["callback_data"].startswith("q:")]
+    assert [b["text"] for b in asks] == list(offered)
+    assert button(answer, "Not helpful")  # unsure answers can be rated too
+    tap(fake, answer, asks[1]["callback_data"])
+    [tapped] = fake.wait_sent(1001, 2)[1:]
+    assert tapped["visible"].startswith("IT Project Manager · Leadership")
 
 
 def test_every_answer_is_logged_with_a_salted_hash_of_the_user_never_the_id_or_name(
@@ -598,7 +630,13 @@ def test_review_is_refused_to_non_admins_and_outside_private_chats(
     assert callback_answer(fake, query)["text"] == EXPIRED_BUTTON
     query = tap(fake, listing, "ri:424242", user_id=ADMIN)
     assert callback_answer(fake, query)["text"] == REVIEW_HANDLED
-    assert not fake.calls_of("editMessageText", outcome="error")
+    # ... and shows the list again, unchanged: Telegram refuses an identical edit, which is no error
+    query = tap(fake, listing, "rl:", user_id=ADMIN)  # "« All questions" on an unchanged list, the same
+    callback_answer(fake, query)
+    say(fake, "/help", user_id=ADMIN, chat_id=ADMIN)  # a chat's updates are handled in order
+    refused = fake.calls_of("editMessageText", outcome="error")
+    assert len(refused) == 2 and all(c.status == 400 for c in refused)
+    assert APOLOGY not in [m["text"] for m in fake.sent(ADMIN)]
 
 
 def test_a_typing_indicator_comes_before_the_answer(fake: FakeBotAPI, run_bot: Callable) -> None:
@@ -622,6 +660,39 @@ def test_an_unhandled_error_is_logged_with_the_update_id_and_apologised_for(
         [apology] = say(fake, update=update)
     assert apology["text"] == APOLOGY
     assert f"update {update['update_id']}" in caplog.text
+    [answer] = say(fake, "What does an IT manager do?")  # the next update is handled normally
+    assert answer["visible"].startswith("IT Manager · Responsibilities")
+
+
+def test_a_crash_in_the_engine_is_logged_with_its_traceback_and_apologised_for(
+    fake: FakeBotAPI, run_bot: Callable, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    engine = fresh_engine(settings)
+    real_ask = engine.ask
+
+    def fragile(text: str, conversation: Conversation | None = None) -> Answer:
+        if "explode" in text.lower():
+            raise RuntimeError("the engine broke")
+        return real_ask(text, conversation)
+
+    monkeypatch.setattr(engine, "ask", fragile)
+    run_bot(engine=engine)
+    update = message_update("please explode")
+    with caplog.at_level(logging.ERROR, logger="bot.telegram_bot"):
+        [apology] = say(fake, update=update)
+    assert apology["text"] == APOLOGY
+    assert f"error while handling update {update['update_id']}" in caplog.text
+    assert "Traceback" in caplog.text and "RuntimeError: the engine broke" in caplog.text
+
+    # a button whose handler fails: its spinner is stopped and the chat gets the apology
+    [greeting] = say(fake, "/start")
+    monkeypatch.setattr(engine, "ask", lambda *args: (_ for _ in ()).throw(RuntimeError("the engine broke")))
+    query = tap(fake, greeting, buttons(greeting)[0]["callback_data"])
+    [apology] = fake.wait_sent(1001, 3)[2:]
+    assert apology["text"] == APOLOGY
+    assert callback_answer(fake, query) is not None
+    monkeypatch.setattr(engine, "ask", real_ask)
     [answer] = say(fake, "What does an IT manager do?")  # the next update is handled normally
     assert answer["visible"].startswith("IT Manager · Responsibilities")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -35,6 +36,19 @@ from bot.telegram_bot import (
     split_message,
     utf16_len,
 )
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection that is not to this machine."""
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1"):
+            raise OSError(f"a test tried to reach {address[0]}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 class Clock:
@@ -74,6 +88,16 @@ def test_splitting_breaks_between_paragraphs_and_keeps_every_word() -> None:
     for paragraph in paragraphs:
         assert sum(paragraph.strip() in text for text in seen) == 1
     assert "\n\n".join(seen) == "Title\n" + "\n\n".join(p.strip() for p in paragraphs)
+
+
+def test_a_section_title_moves_to_the_next_message_with_its_first_paragraph() -> None:
+    blocks = [Block("A" * 900), Block("Title two", "b"), Block("B" * 300, "", "\n"), Block("C" * 50)]
+    first, second = (visible(m) for m in split_message(blocks, limit=1000))
+    assert first == "A" * 900  # not "...\n\nTitle two", a heading cut off from its text
+    assert second == "Title two\n" + "B" * 300 + "\n\n" + "C" * 50
+    # a title and a paragraph that could never share a message still keep every word, under the limit
+    huge = [Block("Title", "b"), Block("word " * 400, "", "\n")]
+    assert all(utf16_len(visible(m)) <= 1000 for m in split_message(huge, limit=1000))
 
 
 def test_a_paragraph_over_the_limit_is_cut_at_sentences_then_words_then_characters() -> None:

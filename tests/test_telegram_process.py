@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -161,6 +162,7 @@ def test_sigterm_during_a_hung_send_stops_within_seconds(fake: FakeBotAPI, launc
     # the answer is dropped, not retried while stopping; the user is asked to try again
     assert [m["text"] for m in fake.sent(1001)] == [APOLOGY]
     assert "while stopping; dropped" in bot.output
+    assert TOKEN not in bot.output and TOKEN.partition(":")[2] not in bot.output  # errors name no URL with it
 
 
 NEW_TEXT = "An IT manager sets the rules for quantum computing pilots and keeps their hardware budget in check."
@@ -246,3 +248,54 @@ def test_webhook_mode_checks_the_secret_and_answers_each_update_once(
     assert code == 0 and took < 10
     assert len(fake.sent(1001)) == 2  # nothing for the refused ones, and the repeat was not answered
     assert TOKEN not in bot.output and SECRET not in bot.output
+
+
+# -- the Docker image's start command, run as the image would run it ------------------------------
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def dockerfile() -> tuple[list[str], dict[str, str], str]:
+    """Read the Dockerfile's CMD (exec form), ENV and VOLUME lines; Docker itself cannot run here."""
+    text = (PROJECT / "Dockerfile").read_text().replace("\\\n", " ")
+    [cmd] = [json.loads(line[4:]) for line in text.splitlines() if line.startswith("CMD ")]
+    env_lines = " ".join(line[4:] for line in text.splitlines() if line.startswith("ENV "))
+    env = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', env_lines))
+    [volumes] = [line for line in text.splitlines() if line.startswith("VOLUME ")]
+    return cmd, {k: v.strip('"') for k, v in env.items()}, volumes
+
+
+def test_the_docker_image_runs_the_telegram_bot_with_a_token_and_keeps_data_on_a_volume(
+    fake: FakeBotAPI, environment: dict[str, str], tmp_path: Path
+) -> None:
+    cmd, image_env, volumes = dockerfile()
+    assert image_env["ROLEBOT_DATA_DIR"] == "/app/data" and '"/app/data"' in volumes
+    readme = (PROJECT / "README.md").read_text()
+    assert "docker run -d" in readme and "-e TELEGRAM_BOT_TOKEN=" in readme and ":/app/data" in readme
+    # /app/.venv/bin is the project's virtual environment here; /app/data a folder of this test
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    environment["ROLEBOT_DATA_DIR"] = str(tmp_path / "data")
+
+    without = subprocess.run(
+        cmd, env={k: v for k, v in environment.items() if k != "TELEGRAM_BOT_TOKEN"}, cwd=tmp_path,
+        input="What does an IT manager do?\n", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert without.returncode == 0, without.stderr
+    assert "IT Manager · Responsibilities" in without.stdout  # the console chat
+    assert not fake.calls
+
+    bot = subprocess.Popen(cmd, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        fake.wait_for(lambda: fake.calls_of("getUpdates"), timeout=60, what="the bot to start polling")
+        fake.push(message_update("What does an IT manager do?"))
+        [answer] = fake.wait_sent(1001, 1, timeout=60)
+        assert answer["visible"].startswith("IT Manager · Responsibilities")
+        started = time.monotonic()
+        bot.send_signal(signal.SIGTERM)  # docker stop: the shell exec'd the bot, so the bot gets it
+        assert bot.wait(20) == 0 and time.monotonic() - started < 10
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+        output = bot.communicate(timeout=10)[0].decode()
+    assert TOKEN not in output
+    assert (tmp_path / "data" / "questions.sqlite3").exists()  # state lands in the data folder
