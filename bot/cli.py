@@ -39,8 +39,9 @@ def _engine(settings: Settings) -> Engine:
         raise CommandError(str(exc)) from exc
 
 
-def _read_text(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+def _read_text(words: Sequence[str]) -> str:
+    """The passage text: '-' reads stdin; several unquoted words are joined with spaces, as `ask` does."""
+    return sys.stdin.read() if list(words) == ["-"] else " ".join(words)
 
 
 def _answer_logger(settings: Settings, channel: str) -> Callable[[Answer], None]:
@@ -71,10 +72,24 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reload import KnowledgeWatcher
 
     engine = _engine(settings)
+    _log_reload_errors()
     with KnowledgeWatcher(engine, settings.knowledge_dir):
         return run_console(
             engine, history=settings.data_dir / "console_history", on_answer=_answer_logger(settings, "console")
         )
+
+
+def _log_reload_errors() -> None:
+    """Show hot-reload problems as one line in the CLI's error style, not as bare log text."""
+    import logging
+
+    log = logging.getLogger("rolebot.reload")
+    if not any(getattr(h, "rolebot_console", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("rolebot: error: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler.rolebot_console = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -133,7 +148,7 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     rows = [p for p in knowledge.passages if (not args.topic or p.topic == args.topic)]
     for p in rows:
         print(f"{p.id:<34} {p.role or 'both':<19} {p.topic:<26} {p.first_words(8)}")
-    print(f"{len(rows)} passages")
+    print(f"{len(rows)} passage{'s' if len(rows) != 1 else ''}")
     return 0
 
 
@@ -374,6 +389,16 @@ def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
     return run_from_cli(args, settings)
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 1 or more")
+    return number
+
+
 def _fraction(value: str) -> float:
     try:
         number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
@@ -403,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, help="it-project-manager, it-manager or both")
     add.add_argument("--question", action="append", help="an alternate phrasing to index with it (repeatable)")
     add.add_argument("--force", action="store_true", help="keep it even if it nearly duplicates a passage")
-    add.add_argument("text", help="the passage text, or '-' to read it from stdin")
+    add.add_argument("text", nargs="+", help="the passage text (quoting is optional), or '-' to read it from stdin")
     add.set_defaults(func=cmd_add)
 
     passages = sub.add_parser("passages", help="list knowledge passages")
@@ -443,14 +468,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     review = sub.add_parser("review", help="list logged questions that need attention, most frequent first")
-    review.add_argument("--limit", type=int, default=20, help="how many to list (default 20)")
+    review.add_argument("--limit", type=_positive, default=20, help="how many to list (default 20)")
     review.add_argument("--promote", type=int, metavar="N", help="add question N as a phrasing of --to PASSAGE_ID")
     review.add_argument("--to", metavar="PASSAGE_ID", help="the passage that answers question N")
     review.add_argument("--dismiss", type=int, metavar="N", help="hide question N from review")
     review.set_defaults(func=cmd_review)
 
     stats = sub.add_parser("stats", help="questions by day and answer kind, fallback and helpful rates")
-    stats.add_argument("--days", type=int, default=14, help="how many recent days to list (default 14)")
+    stats.add_argument("--days", type=_positive, default=14, help="how many recent days to list (default 14)")
     stats.set_defaults(func=cmd_stats)
 
     telegram = sub.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")

@@ -29,8 +29,11 @@ def explain(answer: Answer | None) -> str:
         lines.append(f"matched intent: {answer.intent}")
     for source in answer.sources:
         lines.append(f"cited   {source.id:<34} {source.score:.3f}")
-    for source in answer.candidates:
+    ranked = [source for source in answer.candidates if source.score > 0]
+    for source in ranked:
         lines.append(f"ranked  {source.id:<34} {source.score:.3f}")
+    if answer.candidates and not ranked:
+        lines.append("ranked  (no passage shares words with this question; it was read in context)")
     return "\n".join(lines)
 
 

@@ -134,7 +134,7 @@ def test_add_reads_text_from_stdin(rolebot: RunRolebot, project: ProjectCopy) ->
     listed = rolebot("passages", "--topic", "reporting")
     assert listed.code == 0
     rows = listed.stdout.splitlines()
-    assert rows[-1] == "1 passages"
+    assert rows[-1] == "1 passage"
     assert rows[0].split()[1:4] == ["both", "reporting", "Both"]
     (stored,) = load_knowledge(project.knowledge_dir).in_topic("reporting")
     assert (stored.role, stored.text) == (None, text)
@@ -169,6 +169,30 @@ def test_bad_add_changes_nothing(rolebot: RunRolebot, project: ProjectCopy, case
     error = one_line_error(rolebot("add", *args, stdin=stdin))
     assert reason in error
     assert snapshot(project.knowledge_dir) == before
+
+
+def test_add_joins_unquoted_words_like_ask(rolebot: RunRolebot, project: ProjectCopy) -> None:
+    added = rolebot("add", "--topic", "remote-work", "--role", "itm", *REMOTE_WORK.split())
+    assert (added.code, added.stderr) == (0, "")
+    (stored,) = load_knowledge(project.knowledge_dir).in_topic("remote-work")
+    assert stored.text == REMOTE_WORK
+
+
+def test_sources_leaves_out_passages_that_scored_nothing() -> None:
+    from bot.console import explain
+    from bot.engine import Answer, Source
+
+    cited = (Source("itm-focus", "it-manager", "focus", 0.31),)
+    unranked = tuple(Source(pid, None, "overview", 0.0) for pid in ("overview", "conclusion"))
+    follow_up = Answer("and the IT manager?", "retrieval", (), 0.8, sources=cited, candidates=unranked)
+    assert explain(follow_up).splitlines() == [
+        "kind: retrieval   confidence: 0.80",
+        "cited   itm-focus                          0.310",
+        "ranked  (no passage shares words with this question; it was read in context)",
+    ]
+    ranked = (Source("pm-focus", "it-project-manager", "focus", 0.2), *unranked)
+    lines = explain(Answer("focus?", "retrieval", (), 0.7, sources=cited, candidates=ranked)).splitlines()
+    assert [line.split()[:2] for line in lines[2:]] == [["ranked", "pm-focus"]]
 
 
 def test_adding_the_same_passage_twice_is_refused(rolebot: RunRolebot, project: ProjectCopy) -> None:

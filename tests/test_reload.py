@@ -151,3 +151,23 @@ def test_running_console_picks_up_a_passage_added_by_another_process(project: Pr
         wait_for(lambda: f"Source: {new_id}" in console.ask(NEW_QUESTION))
     finally:
         assert console.close() == 0
+
+
+def test_running_console_reports_an_invalid_change_and_keeps_answering(project: ProjectCopy) -> None:
+    console = Console(project.root)
+    broken = project.knowledge_dir / "broken.yaml"
+    try:
+        console.ask("hello")  # past the greeting
+        before = console.ask("What does an IT manager do?")
+        assert "Source: itm-responsibilities" in before
+        broken.write_text("passages:\n- id: broken\n  topic: focus\n  role: ceo\n  text: some words here\n")
+        time.sleep(2.0)  # the watcher polls every 0.5 s
+        assert console.ask("What does an IT manager do?") == before
+    finally:
+        assert console.close() == 0
+    assert console.process.stderr is not None
+    errors = console.process.stderr.read().splitlines()
+    assert errors == [
+        "rolebot: error: knowledge change not loaded, still serving the last good knowledge: "
+        f"{broken}:4: unknown role 'ceo' (known: it-project-manager, it-manager, both)"
+    ]

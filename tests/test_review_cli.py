@@ -7,6 +7,8 @@ import re
 import sqlite3
 from typing import Any
 
+import pytest
+
 from bot.engine import Answer
 from bot.knowledge import load_knowledge
 from bot.questionlog import QuestionLog
@@ -86,6 +88,16 @@ def test_review_errors_are_one_line_with_exit_2_and_change_nothing(project: Proj
         assert result.stderr.strip() == f"rolebot: error: {message}", args
     assert (project.knowledge_dir / "article.yaml").read_text() == before
     assert [i.number for i in QuestionLog(project.data_dir).review()] == [1]
+
+
+@pytest.mark.parametrize("args", [("stats", "--days", "0"), ("stats", "--days", "-3"), ("review", "--limit", "0"),
+                                  ("review", "--limit", "x")])
+def test_counts_below_one_are_refused(project: ProjectCopy, rolebot: RunRolebot, args: tuple[str, ...]) -> None:
+    ask_json(rolebot, OFF_TOPIC)
+    result = rolebot(*args)
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(f"rolebot {args[0]}: error: argument {args[1]}: ")
 
 
 def test_stats_print_counts_by_day_and_kind_and_the_rates(project: ProjectCopy, rolebot: RunRolebot) -> None:
