@@ -343,14 +343,16 @@ class Engine:
         if plan.compare and about_both:
             chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
         elif plan.compare:
-            chosen = [p for p in in_topic if p.role in BOTH_ROLES] or in_topic
+            # One passage per role, the best-matching one when a topic holds several for the same role.
+            chosen = [top for r in BOTH_ROLES if (top := self._best(in_topic, scores, role=r))] or in_topic[:1]
             chosen.sort(key=lambda p: -scores.get(p.id, 0.0))
             missing = [ROLES[r] for r in BOTH_ROLES if all(p.role != r for p in in_topic)]
             if missing and chosen:
                 note = f"The knowledge has nothing on {topic_title(topic).lower()} for the {missing[0]}."
         else:
             wanted = plan.roles[0] if plan.roles else None
-            chosen = [p for p in in_topic if p.role == wanted]
+            mine = self._best(in_topic, scores, role=wanted)
+            chosen = [mine] if mine else []
             if not chosen and wanted is not None:
                 # The topic has no passage for this role: say so, and give the role's closest passage.
                 chosen, note = self._nearest_for_role(topic, wanted, reading, in_topic, scores)
@@ -388,6 +390,12 @@ class Engine:
             roles=roles,
             candidates=self._candidates(reading),
         )
+
+    @staticmethod
+    def _best(passages: list[Passage], scores: dict[str, float], *, role: str | None) -> Passage | None:
+        """Return the best-scoring passage about `role` (file order breaks ties), or None."""
+        mine = [p for p in passages if p.role == role]
+        return max(mine, key=lambda p: scores.get(p.id, 0.0)) if mine else None
 
     def _nearest_for_role(
         self, topic: str, role: str, reading: Reading, in_topic: list[Passage], scores: dict[str, float]

@@ -257,3 +257,16 @@ def test_engine_refuses_intents_that_point_at_missing_knowledge() -> None:
     knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
     with pytest.raises(KnowledgeError, match="unknown passage 'nope'"):
         Engine(knowledge, [Intent("broken", ("x",), passages=("nope",))])
+
+
+def test_a_second_passage_for_the_same_role_and_topic_is_not_a_comparison() -> None:
+    engine = load_engine(PROJECT_ROOT / "knowledge", PROJECT_ROOT / "intents")
+    extra = Passage(
+        "pm-cutover", "project-management", PM,
+        "An IT Project Manager rehearses the cutover weekend before go-live with the whole team.",
+    )
+    engine.add_passages([extra])
+    answer = engine.ask("who rehearses the cutover weekend before go-live?")
+    assert (answer.kind, ids(answer)) == ("retrieval", ["pm-cutover"])
+    compared = engine.ask("IT PM vs IT manager: project management")
+    assert len([s for s in compared.sources if s.role == PM]) == 1
