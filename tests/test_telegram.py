@@ -7,7 +7,6 @@ import json
 import logging
 import random
 import shutil
-import socket
 import sqlite3
 import string
 import threading
@@ -56,19 +55,6 @@ from bot.telegram_bot import (
 ADMIN = 42
 LOGGED_USER = 987650123
 NO_PACING = Pacer(per_chat=0, per_group=0, overall=0)
-
-
-@pytest.fixture(autouse=True)
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any connection that is not to this machine, as python-telegram-bot's own suite does."""
-    real_connect = socket.socket.connect
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1"):
-            raise OSError(f"a test tried to reach {address[0]}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 @pytest.fixture(scope="module")
