@@ -192,6 +192,7 @@ class Engine:
         routes = [i for i in self.intents if i.is_route]
         self.knowledge = knowledge
         self.reader = reader
+        self._asked = self._alternate_questions(knowledge.passages)
         self.retriever = Retriever(knowledge.passages, prepare=prepare, prepare_body=lambda text: reader.read(text).remainder)
         # Out-of-scope examples are indexed like passages, so "what does a CTO pay" meets them, not a passage.
         self.out_of_scope = {i.name: i for i in self.intents if i.out_of_scope}
@@ -210,6 +211,15 @@ class Engine:
             score_cutoff=self.thresholds.intent_cutoff,
         )
 
+    @staticmethod
+    def _alternate_questions(passages: Iterable[Passage]) -> dict[str, Passage]:
+        """Map each alternate question, normalized, to its passage; a question two passages share maps to neither."""
+        owners: dict[str, list[Passage]] = {}
+        for passage in passages:
+            for question in passage.questions:
+                owners.setdefault(normalize(question), []).append(passage)
+        return {q: found[0] for q, found in owners.items() if q and len({p.id for p in found}) == 1}
+
     # -- changing knowledge -------------------------------------------------------------------
 
     def add_passages(self, passages: Iterable[Passage]) -> None:
@@ -218,6 +228,7 @@ class Engine:
         with self._lock:
             self.knowledge = replace(self.knowledge, passages=self.knowledge.passages + new)
             self.reader.learn(text for p in new for text in (p.text, *p.questions))
+            self._asked = {**self._asked, **self._alternate_questions(new)}
             self.retriever.add(new)
 
     def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -260,6 +271,10 @@ class Engine:
     def _plan(self, reading: Reading, conversation: Conversation) -> _Plan | Intent | None:
         """Decide the topic and roles to answer; None or a matched out-of-scope intent for a fallback."""
         t = self.thresholds
+        asked = self._asked.get(reading.normalized)
+        if asked is not None:
+            # Word for word an alternate question (a promoted one, say): that passage, nothing else.
+            return _Plan(asked.topic, (asked.role,) if asked.role else ())
         declined = self.negatives.search(reading.remainder, limit=1)
         if reading.decline_cue:
             near = declined and declined[0].score >= t.min_negative_score / 2

@@ -124,3 +124,12 @@ def test_a_broken_log_never_stops_answers(project: ProjectCopy, rolebot: RunRole
     assert result.code == 0
     assert "IT Manager" in result.stdout
     assert result.stderr.startswith("rolebot: warning: questions are not being logged")
+
+
+def test_a_promoted_question_wins_over_the_out_of_scope_examples(project: ProjectCopy, rolebot: RunRolebot) -> None:
+    # "renew my passport" is an out-of-scope example word for word; an operator decides it is in scope.
+    assert ask_json(rolebot, OFF_TOPIC)["kind"] == "fallback"
+    promoted = rolebot("review", "--promote", "1", "--to", "itm-responsibilities")
+    assert promoted.code == 0, promoted.stderr
+    answer = ask_json(rolebot, OFF_TOPIC)
+    assert (answer["kind"], answer["sources"][0]["id"]) == ("retrieval", "itm-responsibilities")
