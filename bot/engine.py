@@ -15,8 +15,14 @@ from bot.retrieval import Hit, Retriever
 
 KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
 BOTH_ROLES = (PM, ITM)
+
 # Filler words that still tell an out-of-scope question apart: asking for a product pick, a number, a price.
 DECLINE_CUES = frozenset("best better good much many make".split())
+
+
+def _passage_texts(passages: Iterable[Passage]) -> Iterable[str]:
+    """Every text the knowledge speaks in: passage bodies and their alternate questions."""
+    return (text for passage in passages for text in (passage.text, *passage.questions))
 
 
 @dataclass(frozen=True)
@@ -174,26 +180,24 @@ class Engine:
     def _build(self, knowledge: KnowledgeBase) -> None:
         synonyms = SynonymMap(knowledge.synonyms)
         vocabulary: Counter[str] = Counter()
-        for passage in knowledge.passages:
-            vocabulary.update(tokens(passage.text))
-            for question in passage.questions:
-                vocabulary.update(tokens(question))
+        for text in _passage_texts(knowledge.passages):
+            vocabulary.update(tokens(text))
         declined: set[str] = set()
         for intent in self.intents:
             for example in intent.examples:
                 (declined if intent.out_of_scope else vocabulary).update(tokens(example))
         reader = QuestionReader(vocabulary, synonyms, extra_spellings=declined)
-
-        def prepare(text: str) -> str:
-            reading = reader.read(text)
-            return reading.expanded
-
         smalltalk = [i for i in self.intents if i.is_smalltalk]
         routes = [i for i in self.intents if i.is_route]
         self.knowledge = knowledge
         self.reader = reader
         self._asked = self._alternate_questions(knowledge.passages)
-        self.retriever = Retriever(knowledge.passages, prepare=prepare, prepare_body=lambda text: reader.read(text).remainder)
+        self._rankings: dict[str, list[Hit]] = {}
+        self.retriever = Retriever(
+            knowledge.passages,
+            prepare=lambda text: reader.read(text).expanded,
+            prepare_body=lambda text: reader.read(text).remainder,
+        )
         # Out-of-scope examples are indexed like passages, so "what does a CTO pay" meets them, not a passage.
         self.out_of_scope = {i.name: i for i in self.intents if i.out_of_scope}
         self.negatives = Retriever(
@@ -227,9 +231,10 @@ class Engine:
         new = tuple(passages)
         with self._lock:
             self.knowledge = replace(self.knowledge, passages=self.knowledge.passages + new)
-            self.reader.learn(text for p in new for text in (p.text, *p.questions))
-            self._asked = {**self._asked, **self._alternate_questions(new)}
+            self.reader.learn(_passage_texts(new))
+            self._asked = self._alternate_questions(self.knowledge.passages)
             self.retriever.add(new)
+            self._rankings = {}
 
     def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
         """Swap in a whole new knowledge base (after an edit or removal); questions wait only for the swap."""
@@ -313,7 +318,7 @@ class Engine:
             roles = conversation.roles
             inherited = True
             compare = compare or len(roles) == 2
-        hits = self.retriever.search(reading.remainder, limit=len(self.retriever)) if reading.known else []
+        hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
@@ -342,12 +347,21 @@ class Engine:
 
         return sorted(hits, key=lambda h: -h.score * weight(h))
 
+    def _ranked(self, query: str) -> list[Hit]:
+        """Rank every passage for a query, once: planning, scoring, candidates and suggestions share it."""
+        hits = self._rankings.get(query)
+        if hits is None:
+            if len(self._rankings) >= 64:
+                self._rankings.clear()
+            hits = self._rankings[query] = self.retriever.search(query, limit=len(self.retriever))
+        return hits
+
     # -- writing answers ----------------------------------------------------------------------
 
     def _scores(self, reading: Reading, topic: str | None = None) -> dict[str, float]:
         """Score every passage for the question; a question with no words of its own is scored by its topic."""
         query = reading.remainder if reading.content or topic is None else topic.replace("-", " ")
-        return {h.passage.id: h.score for h in self.retriever.search(query, limit=len(self.retriever))}
+        return {h.passage.id: h.score for h in self._ranked(query)}
 
     def _write(self, question: str, reading: Reading, plan: _Plan) -> Answer:
         topic = plan.topic or "overview"
@@ -438,13 +452,13 @@ class Engine:
         return round(max(0.0, min(1.0, evidence * (0.6 + 0.4 * known))), 4)
 
     def _candidates(self, reading: Reading) -> tuple[Source, ...]:
-        hits = self.retriever.search(reading.remainder, limit=5)
+        hits = self._ranked(reading.remainder)[:5]
         return tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits)
 
     def _suggestions(self, reading: Reading, *, exclude: Iterable[str] = (), limit: int = 3) -> tuple[str, ...]:
         """Pick questions the knowledge can answer, near what was asked when anything was near."""
         excluded = set(exclude)
-        hits = self.retriever.search(reading.remainder, limit=len(self.retriever))
+        hits = self._ranked(reading.remainder)
         roles = set(reading.roles)
         preferred = [h.passage for h in hits if h.score > 0 and (not roles or h.passage.role in roles)]
         rest = [h.passage for h in hits]
@@ -460,7 +474,7 @@ class Engine:
         return tuple(suggestions)
 
     def _fallback(self, question: str, reading: Reading, *, declined: Intent | None = None) -> Answer:
-        hits = self.retriever.search(reading.remainder, limit=5)
+        hits = self._ranked(reading.remainder)[:5]
         best = hits[0].score if hits else 0.0
         reply = (declined.reply if declined else None) or (
             "Sorry, I don't know that. I only know about the IT Project Manager and IT Manager roles "

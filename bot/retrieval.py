@@ -123,6 +123,7 @@ class Retriever:
         self.title_weight = title_weight
         self.passages: list[Passage] = []
         self._titles: list[frozenset[str]] = []
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None
         self._owner: list[int] = []
         self._kind: list[int] = []
         self._words = _Channel(
@@ -154,9 +155,16 @@ class Retriever:
                 self._kind.append(kind)
         self._words.add(rows)
         self._chars.add(rows)
+        self._rows = None
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def _row_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return each row's passage index and kind as arrays, built once per change."""
+        if self._rows is None:
+            self._rows = (np.asarray(self._owner), np.asarray(self._kind))
+        return self._rows
 
     def search(self, text: str, *, limit: int = 5, roles: Iterable[str | None] | None = None) -> list[Hit]:
         """Return the best passages for question text (read once through `prepare`), best first."""
@@ -166,12 +174,10 @@ class Retriever:
         word = self._words.similarities(prepared)
         char = self._chars.similarities(prepared)
         fused = self.word_weight * word + (1.0 - self.word_weight) * char
-        owner = np.asarray(self._owner)
-        kind = np.asarray(self._kind)
+        owner, kind = self._row_arrays()
         n = len(self.passages)
         body = np.zeros(n)
         question = np.zeros(n)
-        title = np.zeros(n)
         best_word = np.zeros(n)
         best_char = np.zeros(n)
         np.maximum.at(body, owner[kind == BODY], fused[kind == BODY])
