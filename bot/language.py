@@ -22,8 +22,8 @@ FILLER = frozenset(
     tell explain know need needs needed want wants like exactly actually really basically usually
     typically generally kind sort lot lots bit pls plz please thanks thx hi hello hey ok okay yes
     does did doing done make makes made get gets got good best better much many way ways
-    s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout basically
-    btwn btw betw bw b4 vs question questions answer same handle handles handled handling
+    s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
+    btwn btw betw bw b4 question questions answer same handle handles handled handling
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -33,7 +33,6 @@ COMPARE_WORDS = frozenset(
     different differently diff distinguish distinguishes contrast apart similar similarity similarities alike
     """.split()
 )
-# scikit-learn's list counts a few words as stop words that carry meaning here ("system", "detail").
 # Words people use in questions about the roles that the knowledge itself never says.
 CHAT_WORDS = frozenset(
     """
@@ -41,6 +40,7 @@ CHAT_WORDS = frozenset(
     ppl mgr mgrs proj cert certs manager managers project projects pm pms it
     """.split()
 )
+# scikit-learn's list counts a few words as stop words that carry meaning here ("system", "detail").
 STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "bill"}) | FILLER | COMPARE_WORDS
 # "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
 
