@@ -210,13 +210,14 @@ class SynonymMap:
     """
 
     def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
-        pairs: list[tuple[re.Pattern[str], str, str]] = []
+        pairs: list[tuple[re.Pattern[str], str, str, str]] = []
         for term, phrases in synonyms.items():
             for phrase in phrases:
                 key = normalize(phrase)
                 if key:
                     stems = " ".join(stem(w) for w in key.split())
-                    pairs.append((re.compile(rf"\b{re.escape(stems)}\b"), normalize(term), key))
+                    first = re.match(r"\w+", stems)
+                    pairs.append((re.compile(rf"\b{re.escape(stems)}\b"), normalize(term), key, first[0] if first else ""))
         # Longer phrases first, so "outsourcing partner" is read before "partner".
         pairs.sort(key=lambda pair: -len(pair[0].pattern))
         self._pairs = pairs
@@ -228,8 +229,12 @@ class SynonymMap:
         means stakeholders only, not also "care about" (focus).
         """
         stems = " ".join(stem(w) for w in normalized.split())
+        # A phrase can only match where its first word is one of the text's words: skip the rest unsearched.
+        present = set(re.findall(r"\w+", stems))
         added: list[str] = []
-        for regex, term, _ in self._pairs:
+        for regex, term, _, first in self._pairs:
+            if first and first not in present:
+                continue
             if regex.search(stems):
                 added.append(term)
                 stems = regex.sub("|", stems)
@@ -239,7 +244,7 @@ class SynonymMap:
     def words(self) -> set[str]:
         """Every word on either side of the map: all of them count as known to the knowledge."""
         found: set[str] = set()
-        for _, term, phrase in self._pairs:
+        for _, term, phrase, _ in self._pairs:
             found.update(term.split())
             found.update(phrase.split())
         return found
