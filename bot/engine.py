@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from bot.classifier import OUT_OF_SCOPE, PassageClassifier
 from bot.intents import Intent, IntentMatch, IntentMatcher, check_references, load_intents
 from bot.knowledge import ROLES, KnowledgeBase, Passage, load_knowledge, topic_title
-from bot.language import ITM, PM, QuestionReader, Reading, SynonymMap, normalize, tokens
+from bot.language import COMPARE_WORDS, ITM, PM, QuestionReader, Reading, SynonymMap, normalize, tokens
 from bot.retrieval import Hit, Retriever
 
 KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
@@ -42,7 +43,9 @@ class Thresholds:
     min_negative_score: float = 0.3
     """An out-of-scope example must match at least this well to decline a question."""
     negative_margin: float = 1.15
-    """...and better than the best passage times this."""
+    """...and better than the best passage times this..."""
+    negative_agreement: float = 0.25
+    """...and the classifier's out-of-scope probability must reach this times its best passage's."""
     low_confidence: float = 0.5
     """Answers below this confidence carry "did you mean" suggestions."""
     pair_ratio: float = 0.85
@@ -53,6 +56,12 @@ class Thresholds:
     """Score multiplier for the other role when the role only comes from the conversation."""
     coverage_power: float = 0.5
     """Before the fallback checks, the best score is scaled by (known share of the question) ** this."""
+    classifier_weight: float = 0.3
+    """Each passage's score gains this times the classifier's probability for it."""
+    max_out_of_scope: float = 0.4
+    """A question the classifier gives at least this out-of-scope probability is a fallback..."""
+    sure_score: float = 1.5
+    """...unless its best passage scores at least this: a close match to the knowledge stands."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +201,8 @@ class Engine:
         self.knowledge = knowledge
         self.reader = reader
         self._asked = self._alternate_questions(knowledge.passages)
-        self._rankings: dict[str, list[Hit]] = {}
+        self._rankings: dict[str, tuple[list[Hit], dict[str, float]]] = {}
+        self.classifier = self._classifier(knowledge.passages)
         self.retriever = Retriever(
             knowledge.passages,
             prepare=lambda text: reader.read(text).expanded,
@@ -215,6 +225,19 @@ class Engine:
             score_cutoff=self.thresholds.intent_cutoff,
         )
 
+    def _classifier(self, passages: Iterable[Passage]) -> PassageClassifier:
+        """Train the second vote on each passage's text and alternate questions, and the out-of-scope examples."""
+        examples = [(text, p.id) for p in passages for text in (p.text, *p.questions)]
+        examples += [(e, OUT_OF_SCOPE) for i in self.intents if i.out_of_scope for e in i.examples]
+        reader = self.reader
+
+        def prepare(text: str) -> str:
+            # Comparison words say how to answer, not what about: "vs" must not pull towards the conclusion.
+            words = reader.read(text).remainder.split()
+            return reader.synonyms.expand(" ".join(w for w in words if w not in COMPARE_WORDS))
+
+        return PassageClassifier(examples, prepare=prepare)
+
     @staticmethod
     def _alternate_questions(passages: Iterable[Passage]) -> dict[str, Passage]:
         """Map each alternate question, normalized, to its passage; a question two passages share maps to neither."""
@@ -234,6 +257,7 @@ class Engine:
             self.reader.learn(_passage_texts(new))
             self._asked = self._alternate_questions(self.knowledge.passages)
             self.retriever.add(new)
+            self.classifier = self._classifier(self.knowledge.passages)
             self._rankings = {}
 
     def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -321,9 +345,17 @@ class Engine:
         hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
-        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
+        out_of_scope, in_scope = self._out_of_scope(reading.remainder)
+        if (
+            declined
+            and declined[0].score >= t.min_negative_score
+            and declined[0].score > best_score * t.negative_margin
+            and out_of_scope >= t.negative_agreement * in_scope
+        ):
             return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
+            return None
+        if best_score < t.sure_score and out_of_scope >= t.max_out_of_scope:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
@@ -349,12 +381,27 @@ class Engine:
 
     def _ranked(self, query: str) -> list[Hit]:
         """Rank every passage for a query, once: planning, scoring, candidates and suggestions share it."""
-        hits = self._rankings.get(query)
-        if hits is None:
+        return self._search(query)[0]
+
+    def _out_of_scope(self, query: str) -> tuple[float, float]:
+        """The classifier's out-of-scope probability for a query, and its best passage's (0, 0 if it abstains)."""
+        votes = self._search(query)[1]
+        best = max((p for label, p in votes.items() if label != OUT_OF_SCOPE), default=0.0)
+        return votes.get(OUT_OF_SCOPE, 0.0), best
+
+    def _search(self, query: str) -> tuple[list[Hit], dict[str, float]]:
+        found = self._rankings.get(query)
+        if found is None:
             if len(self._rankings) >= 64:
                 self._rankings.clear()
-            hits = self._rankings[query] = self.retriever.search(query, limit=len(self.retriever))
-        return hits
+            hits = self.retriever.search(query, limit=len(self.retriever))
+            votes = self.classifier.probabilities(query)
+            weight = self.thresholds.classifier_weight
+            if votes and weight:
+                hits = [replace(h, score=h.score + weight * votes.get(h.passage.id, 0.0)) for h in hits]
+                hits.sort(key=lambda h: -h.score)
+            found = self._rankings[query] = (hits, votes)
+        return found
 
     # -- writing answers ----------------------------------------------------------------------
 
