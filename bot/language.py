@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -286,6 +286,44 @@ _DECLINE = re.compile(
 )
 
 
+_BOTH_ROLES_WORDS = frozenset("two both roles jobs positions them these those".split())
+# Words that describe one of the roles rather than a third thing: "leading a project vs leading a department".
+_ROLE_SIDE_WORDS = frozenset("project projects department departments team teams operations role roles job jobs".split())
+
+
+def compares_other_things(remainder: str, roles: Sequence[str]) -> bool:
+    """Whether a question sets something other than the two roles side by side.
+
+    "agile vs waterfall", "IT manager vs CTO", "difference between an IT manager and a CIO": with role
+    mentions already taken out, a word left beside "vs" or inside "between ... and ..." is a third thing,
+    and the knowledge compares only the two roles. A question naming both roles never counts.
+    """
+    if len(roles) >= 2:
+        return False
+    words = remainder.split()
+    if _ROLE_SIDE_WORDS.intersection(words):
+        return False  # the question is about the roles, whatever else it sets beside them
+
+    def side(found: Iterable[str]) -> bool:
+        for word in list(found)[:3]:
+            if word in ("and", "vs", "versus", "or"):
+                return False
+            if word not in STOPWORDS and not word.isdigit():
+                return True
+        return False
+
+    for i, word in enumerate(words):
+        if word in ("vs", "versus") and (side(reversed(words[:i])) or side(words[i + 1 :])):
+            return True
+        if word == "between" and "and" in words[i + 1 : i + 5]:
+            j = words.index("and", i + 1)
+            if _BOTH_ROLES_WORDS.intersection(words[i + 1 : j]):
+                continue  # "between the two roles and ...".
+            if side(words[i + 1 : j]) or side(words[j + 1 :]):
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the engine reads from a question before it looks anything up."""
@@ -305,6 +343,8 @@ class Reading:
     """Words that spelling repair produced (the corrected forms)."""
     decline_cue: bool = False
     """The question asks for a how-to, a product pick or a price: nothing the knowledge holds."""
+    compares_other: bool = False
+    """The question compares something other than the two roles ("agile vs waterfall")."""
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -364,4 +404,5 @@ class QuestionReader:
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized)),
+            compares_other=compares_other_things(mentions.remainder, mentions.roles),
         )

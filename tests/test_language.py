@@ -10,6 +10,7 @@ from bot.language import (
     QuestionReader,
     SpellingRepair,
     SynonymMap,
+    compares_other_things,
     content_words,
     find_roles,
     normalize,
@@ -185,3 +186,21 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert reader.read("and for the IT manager?").follow_up_cue
     assert reader.read("what about budgets?").follow_up_cue
     assert reader.read("and the other role?").other_role
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
+        ("agile vs waterfall, which is better?", True),
+        ("what's the difference between an IT manager and a CTO?", True),
+        ("IT manager versus CIO", True),
+        ("IT PM vs IT manager: leadership", False),
+        ("difference between the two roles and their focus", False),
+        ("leading a project team vs leading an IT department", False),
+        ("IT manager vs the other one", False),
+        ("how is the IT manager different?", False),
+    ],
+)
+def test_a_comparison_of_something_other_than_the_two_roles_is_noticed(question: str, other: bool) -> None:
+    mentions = find_roles(normalize(question))
+    assert compares_other_things(mentions.remainder, mentions.roles) is other
