@@ -227,9 +227,20 @@ class Engine:
 
     def _classifier(self, passages: Iterable[Passage]) -> PassageClassifier:
         """Train the second vote on each passage's text and alternate questions, and the out-of-scope examples."""
-        examples = [(text, p.id) for p in passages for text in (p.text, *p.questions)]
-        examples += [(e, OUT_OF_SCOPE) for i in self.intents if i.out_of_scope for e in i.examples]
         reader = self.reader
+
+        def fits(question: str, passage: Passage) -> bool:
+            # The classifier never sees role names, so "IT manager vendor management" filed under the
+            # conclusion (no IT manager passage on vendors) would teach it that "vendor management" means
+            # the conclusion. Such a question still serves retrieval, which reads roles apart.
+            roles = reader.read(question).roles
+            if passage.role is None:
+                return len(roles) != 1
+            return not roles or passage.role in roles
+
+        examples = [(p.text, p.id) for p in passages]
+        examples += [(q, p.id) for p in passages for q in p.questions if fits(q, p)]
+        examples += [(e, OUT_OF_SCOPE) for i in self.intents if i.out_of_scope for e in i.examples]
 
         def prepare(text: str) -> str:
             # Comparison words say how to answer, not what about: "vs" must not pull towards the conclusion.
@@ -327,6 +338,8 @@ class Engine:
 
         # A follow-up that names no topic of its own: keep the conversation's topic.
         if not reading.content and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
+            if roles and len(roles) == 1 and not self._has_roles(conversation.topic):
+                return _Plan("responsibilities", roles)  # after the overview, "and the PM?": what the role does
             if roles:
                 return _Plan(conversation.topic, roles, compare=compare, follow_up=True)
             return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
@@ -366,6 +379,10 @@ class Engine:
         if not roles:
             return _Plan(top.passage.topic, (top.passage.role,) if top.passage.role else (), follow_up=False)
         return _Plan(top.passage.topic, roles, follow_up=inherited)
+
+    def _has_roles(self, topic: str) -> bool:
+        """Whether a topic has passages about a particular role (not only ones about both, like the overview)."""
+        return any(p.role is not None for p in self.knowledge.in_topic(topic))
 
     def _rank_for_roles(self, hits: list[Hit], roles: tuple[str, ...], *, inherited: bool) -> list[Hit]:
         if len(roles) != 1:
@@ -451,6 +468,8 @@ class Engine:
         if confidence < self.thresholds.low_confidence:
             suggestions = self._suggestions(reading, exclude={p.id for p in chosen})
         roles = tuple(r for r in (p.role for p in chosen) if r) if kind != "comparison" else BOTH_ROLES
+        if not roles and not plan.compare:
+            roles = plan.roles  # an answer about both roles to a question about one: remember the one
         if plan.follow_up and not plan.compare and plan.roles:
             roles = plan.roles
         return Answer(
@@ -478,7 +497,7 @@ class Engine:
     ) -> tuple[list[Passage], str]:
         missing = f"The knowledge has no {ROLES[role]} passage on {topic_title(topic).lower()}"
         query = f"{topic.replace('-', ' ')} {reading.remainder}"
-        near = self.retriever.search(query, limit=1, roles=[role])
+        near = self.retriever.search(query, limit=1, roles=[role, None])  # a passage on both roles counts
         if near and near[0].score >= self.thresholds.min_score:
             return [near[0].passage], f"{missing}; the closest it has is {near[0].passage.topic_title.lower()}."
         fallback = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]

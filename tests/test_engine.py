@@ -122,6 +122,40 @@ def test_budgets_after_the_role_switch_stays_with_the_it_manager(engine: Engine)
     assert budgets.sources[0].topic != "responsibilities"
 
 
+def test_one_role_after_an_answer_about_both_is_that_roles_responsibilities(engine: Engine) -> None:
+    overview, follow_up = converse(engine, "how is an IT manager different from an IT PM?", "ok and the PM?")
+    assert overview.kind == "comparison"
+    assert ids(follow_up) == ["pm-responsibilities"]
+
+
+def test_a_role_asked_about_is_remembered_when_the_answer_covers_both(engine: Engine) -> None:
+    conversation = Conversation()
+    engine.ask("what is the bottom line for an IT manager?", conversation)
+    assert conversation.topic == "conclusion"
+    assert conversation.roles == (ITM,)
+
+
+def test_the_role_without_a_passage_on_the_topic_gets_the_passage_about_both(engine: Engine) -> None:
+    vendors, follow_up = converse(engine, "how does an IT project manager manage vendors?", "and the IT manager?")
+    assert ids(vendors) == ["pm-vendor-management"]
+    assert ids(follow_up) == ["conclusion"]  # "resource and vendor management are essential for both roles"
+    assert follow_up.note is not None and "no IT Manager passage on vendor management" in follow_up.note
+
+
+@pytest.mark.parametrize(
+    "question", ["agile vs waterfall, which is better?", "what's the difference between an IT manager and a CTO?"]
+)
+def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine, question: str) -> None:
+    assert engine.ask(question).kind == "fallback"
+
+
+def test_the_classifier_votes_for_passages_and_for_out_of_scope(engine: Engine) -> None:
+    votes = engine.classifier.probabilities("who keeps the wifi and the printers working")
+    assert max(votes, key=votes.__getitem__) == "itm-responsibilities"
+    votes = engine.classifier.probabilities("what is the capital of australia")
+    assert max(votes, key=votes.__getitem__) == ""  # OUT_OF_SCOPE
+
+
 def test_a_question_without_a_conversation_remembers_nothing(engine: Engine) -> None:
     conversation = Conversation()
     engine.ask("What are the responsibilities of a PM?")
