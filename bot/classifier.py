@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -23,6 +23,8 @@ from sklearn.pipeline import FeatureUnion
 
 OUT_OF_SCOPE = ""
 """The label of out-of-scope examples (passage ids are never empty)."""
+MAX_LABELS = 300
+"""Above this many labels the classifier abstains: refitting it on every added passage would be slow."""
 
 _CACHE: OrderedDict[str, tuple[FeatureUnion, LogisticRegression]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -44,7 +46,13 @@ def _fit(texts: Sequence[str], labels: Sequence[str], regularization: float) -> 
     )
     matrix = features.fit_transform(texts)
     # saga reaches the same answers as lbfgs here in a quarter of the time; a fixed seed keeps fits identical.
-    model = LogisticRegression(C=regularization, solver="saga", max_iter=200, tol=1e-3, class_weight="balanced", random_state=0)
+    # Balanced class weights, except that a label with few examples (a passage just added, with no
+    # alternate questions) weighs as if it had ten: a huge weight on one example slows the fit tenfold.
+    counts = Counter(labels)
+    weights = {label: len(labels) / (len(counts) * max(count, 10)) for label, count in counts.items()}
+    model = LogisticRegression(
+        C=regularization, solver="saga", max_iter=200, tol=1e-3, class_weight=weights, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a looser fit still ranks the passages the same
         model.fit(matrix, labels)
@@ -70,7 +78,7 @@ class PassageClassifier:
         *,
         prepare: Callable[[str], str] = lambda text: text,
         regularization: float = 10.0,
-        max_labels: int = 300,
+        max_labels: int = MAX_LABELS,
     ) -> None:
         self.prepare = prepare
         self.labels: tuple[str, ...] = ()

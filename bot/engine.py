@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from bot.classifier import OUT_OF_SCOPE, PassageClassifier
+from bot.classifier import MAX_LABELS, OUT_OF_SCOPE, PassageClassifier
 from bot.intents import Intent, IntentMatch, IntentMatcher, check_references, load_intents
 from bot.knowledge import ROLES, KnowledgeBase, Passage, load_knowledge, topic_title
 from bot.language import COMPARE_WORDS, ITM, PM, QuestionReader, Reading, SynonymMap, normalize, tokens
@@ -59,9 +59,7 @@ class Thresholds:
     classifier_weight: float = 0.3
     """Each passage's score gains this times the classifier's probability for it."""
     max_out_of_scope: float = 0.4
-    """A question the classifier gives at least this out-of-scope probability is a fallback..."""
-    sure_score: float = 1.5
-    """...unless its best passage scores at least this: a close match to the knowledge stands."""
+    """A question the classifier gives at least this out-of-scope probability is a fallback."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +225,9 @@ class Engine:
 
     def _classifier(self, passages: Iterable[Passage]) -> PassageClassifier:
         """Train the second vote on each passage's text and alternate questions, and the out-of-scope examples."""
+        passages = list(passages)
+        if len(passages) + 1 > MAX_LABELS:
+            return PassageClassifier(())  # abstains: a large knowledge base is served by retrieval alone
         reader = self.reader
 
         def fits(question: str, passage: Passage) -> bool:
@@ -368,7 +369,7 @@ class Engine:
             return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None
-        if best_score < t.sure_score and out_of_scope >= t.max_out_of_scope:
+        if out_of_scope >= t.max_out_of_scope:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
