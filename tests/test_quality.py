@@ -1,9 +1,9 @@
 """Answer quality on the labelled question sets, through the real `rolebot eval` and its bars.
 
 The issue's bars (in-scope hit@1 >= 95%, typo hit@1 >= 90%, out-of-scope fallback >= 95%, false fallback
-<= 3%) are enforced on the first tuning set. The other sets are held to floors just under what was measured
+<= 3%) are enforced on the `dev` and `extra3` tuning sets. The other sets are held to floors just under what was measured
 when they were last scored (README, "Answer quality"), so a change that makes answers worse fails CI; raise
-a floor whenever the numbers improve. The held-out `test` split does not meet the issue's bars yet.
+a floor whenever the numbers improve. The held-out sets do not meet every bar yet: see the README.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ def bars(hit1: float, typo: float | None, fallback_recall: float, false_fallback
 
 
 SETS = {
-    "dev": bars(0.95, 0.90, 0.95, 0.03),        # the issue's bars; measured 99.3%, 100%, 100%, 0.0%
-    "extra": bars(0.94, 0.95, 0.95, 0.03),      # measured 95.5%, 100%, 97.8%, 1.9%
-    "extra2": bars(0.91, 0.95, 0.96, 0.03),     # measured 93.3%, 98.0%, 98.2%, 1.1%
-    "test": bars(0.89, 0.85, 0.91, 0.04),       # held out; measured 90.8%, 87.5%, 93.2%, 3.5%
-    "holdout": bars(0.89, 0.95, 0.89, 0.03),    # never tuned on; measured 90.3%, 100%, 91.3%, 1.3%
+    "dev": bars(0.95, 0.90, 0.95, 0.03),        # the issue's bars; measured 97.1%, 91.7%, 97.7%, 1.4%
+    "extra": bars(0.95, 0.95, 0.95, 0.03),      # measured 96.8%, 100%, 97.8%, 1.3%
+    "extra2": bars(0.93, 0.95, 0.96, 0.03),     # measured 94.4%, 98.0%, 97.3%, 1.1%
+    "extra3": bars(0.95, 0.90, 0.95, 0.03),     # the issue's bars; measured 96.6%, 100%, 97.3%, 0.0%
+    "test": bars(0.94, 0.85, 0.92, 0.03),       # held out; measured 95.0%, 87.5%, 93.2%, 2.8%
+    "holdout": bars(0.93, 0.95, 0.92, 0.03),    # never tuned on; measured 94.8%, 100%, 93.5%, 1.3%
+    "holdout2": bars(0.93, 0.95, 0.88, 0.02),   # never tuned on; measured 94.7%, 100%, 90.0%, 0.0%
 }
 
 
