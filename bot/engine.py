@@ -359,17 +359,13 @@ class Engine:
         hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
-        out_of_scope, in_scope = self._out_of_scope(reading.remainder)
-        if (
-            declined
-            and declined[0].score >= t.min_negative_score
-            and declined[0].score > best_score * t.negative_margin
-            and out_of_scope >= t.negative_agreement * in_scope
-        ):
-            return self.out_of_scope[declined[0].passage.id]
+        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
+            out_of_scope, in_scope = self._out_of_scope(reading.remainder)
+            if out_of_scope >= t.negative_agreement * in_scope:  # the classifier agrees, at least a little
+                return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None
-        if out_of_scope >= t.max_out_of_scope:
+        if self._out_of_scope(reading.remainder)[0] >= t.max_out_of_scope:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
@@ -433,7 +429,7 @@ class Engine:
         scores = self._scores(reading, topic)
         in_topic = self.knowledge.in_topic(topic)
         note = None
-        about_both = bool(in_topic) and all(p.role is None for p in in_topic)  # overview, conclusion
+        about_both = bool(in_topic) and not self._has_roles(topic)  # overview, conclusion
         if plan.compare and about_both:
             chosen = sorted(in_topic, key=lambda p: -scores.get(p.id, 0.0))[:1]
         elif plan.compare:

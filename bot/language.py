@@ -374,6 +374,7 @@ class QuestionReader:
         for word in [*extra_spellings, *ROLE_WORDS]:
             counts.setdefault(word, 0)
         self.spelling = SpellingRepair(counts, long_only=set(counts) - set(vocabulary))
+        self._readings: dict[str, Reading] = {}
 
     def learn(self, texts: Iterable[str]) -> None:
         """Know the words of new knowledge: spell toward them and count them as known."""
@@ -382,8 +383,18 @@ class QuestionReader:
             counts.update(tokens(text))
         self.spelling.learn(counts)
         self.known_stems = self.known_stems | {stem(w) for w in counts}
+        self._readings = {}  # readings depend on what the knowledge knows
 
     def read(self, text: str) -> Reading:
+        """Read a text; the same text is read once (a question passes retrieval, classifier and planning)."""
+        reading = self._readings.get(text)
+        if reading is None:
+            if len(self._readings) >= 8192:
+                self._readings.clear()
+            reading = self._readings[text] = self._read(text)
+        return reading
+
+    def _read(self, text: str) -> Reading:
         normalized = normalize(text)
         corrected = self.spelling.correct_text(normalized)
         mentions = find_roles(corrected)
