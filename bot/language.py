@@ -6,11 +6,13 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from spellchecker import SpellChecker
 
 PM = "it-project-manager"
 ITM = "it-manager"
@@ -142,6 +144,24 @@ def find_roles(normalized: str) -> RoleMentions:
     return RoleMentions(roles=tuple(roles), remainder=" ".join(remainder.split()))
 
 
+COMMON_WORD_COUNT = 2000
+"""A word seen this often in pyspellchecker's English corpus (1.6 billion words) is a word, not a typo..."""
+REAL_WORD_SLIP = 0.01
+"""...unless a word one edit away is 1 / this times as common: "dose" is a slip for "does", "pride" is no
+slip for "price"."""
+
+
+@lru_cache(maxsize=1)
+def english_word_counts() -> Mapping[str, int]:
+    """How often each English word occurs in pyspellchecker's corpus (built from film subtitles).
+
+    Spelling repair uses it to leave real words alone: without it, a question about anything else is
+    'repaired' into the knowledge's words ("who wrote pride and prejudice" into "price"). Rare real
+    words stay repairable: "manger" is a slip for "manager".
+    """
+    return dict(SpellChecker(language="en").word_frequency.dictionary)
+
+
 class SpellingRepair:
     """Correct words the knowledge does not know to the nearest word it does (rapidfuzz edit distance).
 
@@ -149,6 +169,7 @@ class SpellingRepair:
     Ties go to the word the knowledge uses most, so "mangr" becomes "manager", not "manga".
     `long_only` words are targets only for words of `long_only_length` letters or more: everyday words
     from the synonym map sit one edit from too many ordinary ones ("right" is not a typo of "fight").
+    With `english` word counts, a common English word is repaired only to a far more common one.
     """
 
     def __init__(
@@ -157,11 +178,13 @@ class SpellingRepair:
         *,
         long_only: Iterable[str] = (),
         long_only_length: int = 7,
+        english: Mapping[str, int] | None = None,
     ) -> None:
         counts = dict(vocabulary) if isinstance(vocabulary, Mapping) else {w: 1 for w in vocabulary}
         self.frequency = counts
         self.long_only = frozenset(long_only)
         self.long_only_length = long_only_length
+        self.english = english or {}
         self.vocabulary = frozenset(counts)
         self._choices = sorted(w for w in self.vocabulary if len(w) >= 3)
         self._cache: dict[str, str] = {}
@@ -183,6 +206,9 @@ class SpellingRepair:
         # Typing slips rarely hit the first letter; ordinary words one edit from a known word usually
         # differ there ("stop"/"top", "bits"/"its", "getting"/"setting").
         found = [f for f in found if f[0][0] == word[0]]
+        seen = self.english.get(word, 0)
+        if seen >= COMMON_WORD_COUNT:
+            found = [f for f in found if self.english.get(f[0], 0) * REAL_WORD_SLIP > seen]
         corrected = word
         if found:
             best = min(found, key=lambda f: (f[1], -self.frequency.get(f[0], 0), f[0]))
@@ -373,7 +399,9 @@ class QuestionReader:
         self.known_stems = frozenset(stem(w) for w in counts)
         for word in [*extra_spellings, *ROLE_WORDS]:
             counts.setdefault(word, 0)
-        self.spelling = SpellingRepair(counts, long_only=set(counts) - set(vocabulary))
+        self.spelling = SpellingRepair(
+            counts, long_only=set(counts) - set(vocabulary), english=english_word_counts()
+        )
         self._readings: dict[str, Reading] = {}
 
     def learn(self, texts: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ from bot.language import (
     SpellingRepair,
     SynonymMap,
     compares_other_things,
+    english_word_counts,
     content_words,
     find_roles,
     normalize,
@@ -145,6 +146,21 @@ def test_spelling_repair(word: str, corrected: str) -> None:
 def test_spelling_repair_corrects_whole_text() -> None:
     repair = SpellingRepair(VOCABULARY)
     assert repair.correct_text("who negotiat with vendros") == "who negotiate with vendors"
+
+
+@pytest.mark.parametrize(
+    ("word", "corrected"),
+    [
+        ("pride", "pride"),  # a common word, not a slip for "price"
+        ("coat", "coat"),  # not "cost"
+        ("dose", "does"),  # a common word, but "does" is a hundred times as common
+        ("manger", "manager"),  # a rare word: a slip
+        ("budjet", "budget"),
+    ],
+)
+def test_spelling_repair_leaves_real_english_words_alone(word: str, corrected: str) -> None:
+    repair = SpellingRepair(["price", "cost", "does", "manager", "budget"], english=english_word_counts())
+    assert repair.correct(word) == corrected
 
 
 def test_reader_repairs_spelling_before_it_looks(reader: QuestionReader) -> None:
