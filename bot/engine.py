@@ -317,7 +317,7 @@ class Engine:
             # Word for word an alternate question (a promoted one, say): that passage, nothing else.
             return _Plan(asked.topic, (asked.role,) if asked.role else ())
         declined = self.negatives.search(reading.remainder, limit=1)
-        if reading.decline_cue or reading.compares_other:
+        if reading.decline_cue or reading.compares_other or (reading.other_job and not conversation.roles):
             near = declined and declined[0].score >= t.min_negative_score / 2
             return self.out_of_scope[declined[0].passage.id] if near else None
         roles = reading.roles

@@ -312,6 +312,30 @@ _DECLINE = re.compile(
 )
 
 
+# Jobs other than the two roles, and questions about such a job itself: "what does a UX designer do",
+# "qualifications of a nurse", "how do I become a solutions architect". The knowledge describes two roles.
+_OTHER_JOB = (
+    r"(?:(?:software|web|data|network|security|cloud|devops|qa|ux|ui|solution|solutions|business|systems|"
+    r"enterprise|database|site reliability|machine learning|ai|game|graphic|mobile|frontend|backend|full stack) )?"
+    r"(?:developer|developers|programmer|programmers|engineer|engineers|designer|designers|architect|architects|"
+    r"analyst|analysts|scientist|scientists|administrator|administrators|sysadmin|sysadmins|tester|testers|"
+    r"nurse|nurses|doctor|doctors|teacher|teachers|lawyer|lawyers|accountant|accountants|consultant|"
+    r"consultants|recruiter|recruiters|technician|technicians|scrum master|scrum masters|product owner|"
+    r"product owners|product manager|product managers|cto|cio|ceo|cfo|coo|ciso|dba|dbas|coordinator|"
+    r"coordinators|specialist|specialists|pilot|pilots|chef|chefs)"
+)
+# Work of the two roles, named without the role: "do I need to be a programmer to run IT projects?"
+_ROLE_WORK = re.compile(rf"\b(?:{_PROJECT_WORK}|projects|{_IT_UNIT})\b")
+_ABOUT_OTHER_JOB = re.compile(
+    rf"\b(?:become|becoming|be) (?:a |an )?{_OTHER_JOB}\b|"
+    rf"\b(?:role|job|duties|responsibilities|salary|pay|skills|qualifications|career|day|work) (?:of|for) "
+    rf"(?:a |an |the )?{_OTHER_JOB}\b|"
+    rf"\b(?:a|an|the|do|does|should|must) {_OTHER_JOB} (?:do|does|need|needs|earn|earns|make|makes|require|"
+    rf"requires|have|know)\b|"
+    rf"\b{_OTHER_JOB} s? (?:role|job|duties|responsibilities|salary|skills|qualifications|career)\b"
+)
+
+
 _BOTH_ROLES_WORDS = frozenset("two both roles jobs positions them these those".split())
 # Words that describe one of the roles rather than a third thing: "leading a project vs leading a department".
 _ROLE_SIDE_WORDS = frozenset("project projects department departments team teams operations role roles job jobs".split())
@@ -371,6 +395,8 @@ class Reading:
     """The question asks for a how-to, a product pick or a price: nothing the knowledge holds."""
     compares_other: bool = False
     """The question compares something other than the two roles ("agile vs waterfall")."""
+    other_job: bool = False
+    """The question is about another job and names neither role ("what does a UX designer do")."""
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -444,4 +470,9 @@ class QuestionReader:
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized)),
             compares_other=compares_other_things(mentions.remainder, mentions.roles),
+            other_job=(
+                not mentions.roles
+                and not _ROLE_WORK.search(corrected)
+                and bool(_ABOUT_OTHER_JOB.search(corrected))
+            ),
         )

@@ -149,6 +149,13 @@ def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine,
     assert engine.ask(question).kind == "fallback"
 
 
+def test_a_question_about_another_job_falls_back_unless_a_conversation_is_about_the_roles(engine: Engine) -> None:
+    assert engine.ask("what skills does a frontend developer need?").kind == "fallback"
+    conversation = Conversation()
+    engine.ask("what does an IT PM do?", conversation)
+    assert engine.ask("do they need to be an engineer?", conversation).kind != "fallback"
+
+
 def test_the_classifier_votes_for_passages_and_for_out_of_scope(engine: Engine) -> None:
     votes = engine.classifier.probabilities("who keeps the wifi and the printers working")
     assert max(votes, key=votes.__getitem__) == "itm-responsibilities"

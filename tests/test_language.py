@@ -207,6 +207,22 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
 @pytest.mark.parametrize(
     ("question", "other"),
     [
+        ("what does a network engineer do all day?", True),
+        ("how would I become a game developer", True),
+        ("salary of a cloud architect", True),
+        ("a scrum master's responsibilities", True),
+        ("does an IT manager need to be an engineer?", False),  # about one of the roles
+        ("do I need to be a programmer to run IT projects?", False),  # the project manager's work
+        ("who manages the developers?", False),  # developers as a team, not the job asked about
+    ],
+)
+def test_a_question_about_another_job_is_noticed(reader: QuestionReader, question: str, other: bool) -> None:
+    assert reader.read(question).other_job is other
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
         ("agile vs waterfall, which is better?", True),
         ("what's the difference between an IT manager and a CTO?", True),
         ("IT manager versus CIO", True),
