@@ -10,12 +10,18 @@ phrasings. It is trained on the examples only, never on evaluation questions.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import pickle
+import tempfile
 import threading
 import warnings
 from collections import Counter, OrderedDict
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -26,18 +32,68 @@ OUT_OF_SCOPE = ""
 MAX_LABELS = 300
 """Above this many labels the classifier abstains: refitting it on every added passage would be slow."""
 
-_CACHE: OrderedDict[str, tuple[FeatureUnion, LogisticRegression]] = OrderedDict()
+log = logging.getLogger(__name__)
+
+Fitted = tuple[FeatureUnion, LogisticRegression]
+_CACHE: OrderedDict[str, Fitted] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
+_DISK_CACHE_SIZE = 8
+"""Fitted models kept on disk per cache folder (about 5 MB each); the least recently used go first."""
 
 
-def _fit(texts: Sequence[str], labels: Sequence[str], regularization: float) -> tuple[FeatureUnion, LogisticRegression]:
-    """Fit features and model, reusing a fit of the very same examples (engines are rebuilt on reloads)."""
-    digest = hashlib.sha256(repr((regularization, list(zip(texts, labels)))).encode("utf-8")).hexdigest()
+def _load(cache_dir: Path, digest: str) -> Fitted | None:
+    path = cache_dir / f"classifier-{digest}.pickle"
+    try:
+        with path.open("rb") as file:
+            fitted = pickle.load(file)  # our own file, written by _save below
+        path.touch()  # recently used
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a torn or foreign file: fit again, and overwrite it
+        log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
+        return None
+    return fitted if isinstance(fitted, tuple) and len(fitted) == 2 else None
+
+
+def _save(cache_dir: Path, digest: str, fitted: Fitted) -> None:
+    """Write atomically (a reader never sees half a file), then drop the least recently used fits."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".classifier-", delete=False) as file:
+            pickle.dump(fitted, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(file.name, cache_dir / f"classifier-{digest}.pickle")
+        kept = sorted(cache_dir.glob("classifier-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[_DISK_CACHE_SIZE:]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only or full disk costs only the next start's fit
+        log.warning("cannot cache the classifier in %s: %s", cache_dir, exc)
+
+
+def _fit(
+    texts: Sequence[str], labels: Sequence[str], regularization: float, cache_dir: Path | None = None
+) -> Fitted:
+    """Fit features and model, reusing a fit of the very same examples: from memory (engines are rebuilt on
+    reloads) or from `cache_dir` (a new process: the console, a test run of the command)."""
+    key = (sklearn.__version__, regularization, list(zip(texts, labels)))
+    digest = hashlib.sha256(repr(key).encode("utf-8")).hexdigest()
     with _CACHE_LOCK:
         if digest in _CACHE:
             _CACHE.move_to_end(digest)
             return _CACHE[digest]
+    fitted = _load(cache_dir, digest) if cache_dir is not None else None
+    if fitted is None:
+        fitted = _fit_now(texts, labels, regularization)
+        if cache_dir is not None:
+            _save(cache_dir, digest, fitted)
+    with _CACHE_LOCK:
+        _CACHE[digest] = fitted
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return fitted
+
+
+def _fit_now(texts: Sequence[str], labels: Sequence[str], regularization: float) -> Fitted:
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
@@ -56,10 +112,6 @@ def _fit(texts: Sequence[str], labels: Sequence[str], regularization: float) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a looser fit still ranks the passages the same
         model.fit(matrix, labels)
-    with _CACHE_LOCK:
-        _CACHE[digest] = (features, model)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
     return features, model
 
 
@@ -79,17 +131,18 @@ class PassageClassifier:
         prepare: Callable[[str], str] = lambda text: text,
         regularization: float = 10.0,
         max_labels: int = MAX_LABELS,
+        cache_dir: Path | None = None,
     ) -> None:
         self.prepare = prepare
         self.labels: tuple[str, ...] = ()
-        self._fitted: tuple[FeatureUnion, LogisticRegression] | None = None
+        self._fitted: Fitted | None = None
         if not 2 <= len({label for _, label in examples}) <= max_labels:
             return
         prepared = [(prepare(text), label) for text, label in examples]
         prepared = [(text, label) for text, label in prepared if text.strip()]
         if len({label for _, label in prepared}) >= 2:
             texts, labels = zip(*prepared)
-            self._fitted = _fit(texts, labels, regularization)
+            self._fitted = _fit(texts, labels, regularization, cache_dir)
             self.labels = tuple(str(label) for label in self._fitted[1].classes_)
 
     def probabilities(self, text: str) -> dict[str, float]:

@@ -34,7 +34,7 @@ class CommandError(Exception):
 
 def _engine(settings: Settings) -> Engine:
     try:
-        return load_engine(settings.knowledge_dir, settings.intents_dir)
+        return load_engine(settings.knowledge_dir, settings.intents_dir, model_cache=settings.cache_dir)
     except KnowledgeError as exc:
         raise CommandError(str(exc)) from exc
 

@@ -177,9 +177,12 @@ class Engine:
         intents: Sequence[Intent] = (),
         *,
         thresholds: Thresholds = Thresholds(),
+        model_cache: Path | None = None,
     ) -> None:
+        """`model_cache` is a folder where fitted classifiers are kept, so a new process need not refit."""
         check_references(intents, knowledge)
         self.thresholds = thresholds
+        self.model_cache = model_cache
         self.intents = tuple(intents)
         self._lock = threading.RLock()
         self._build(knowledge)
@@ -248,7 +251,7 @@ class Engine:
             words = reader.read(text).remainder.split()
             return reader.synonyms.expand(" ".join(w for w in words if w not in COMPARE_WORDS))
 
-        return PassageClassifier(examples, prepare=prepare)
+        return PassageClassifier(examples, prepare=prepare, cache_dir=self.model_cache)
 
     @staticmethod
     def _alternate_questions(passages: Iterable[Passage]) -> dict[str, Passage]:
@@ -274,7 +277,7 @@ class Engine:
 
     def replace_knowledge(self, knowledge: KnowledgeBase) -> None:
         """Swap in a whole new knowledge base (after an edit or removal); questions wait only for the swap."""
-        fresh = Engine(knowledge, self.intents, thresholds=self.thresholds)
+        fresh = Engine(knowledge, self.intents, thresholds=self.thresholds, model_cache=self.model_cache)
         with self._lock:
             self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_lock"})
 
@@ -577,8 +580,14 @@ class Engine:
         return self.compare(topic)
 
 
-def load_engine(knowledge_dir: Path, intents_dir: Path, *, thresholds: Thresholds = Thresholds()) -> Engine:
+def load_engine(
+    knowledge_dir: Path,
+    intents_dir: Path,
+    *,
+    thresholds: Thresholds = Thresholds(),
+    model_cache: Path | None = None,
+) -> Engine:
     """Load and validate knowledge and intents, and build the engine; raise KnowledgeError if invalid."""
     knowledge = load_knowledge(knowledge_dir)
     intents = load_intents(intents_dir)
-    return Engine(knowledge, intents, thresholds=thresholds)
+    return Engine(knowledge, intents, thresholds=thresholds, model_cache=model_cache)

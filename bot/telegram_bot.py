@@ -1203,7 +1203,7 @@ def run_from_cli(args: argparse.Namespace, settings: Settings) -> int:
     # python-telegram-bot warns about retry_after's future type when it builds a 429 error; we handle both.
     warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
     try:
-        engine = load_engine(settings.knowledge_dir, settings.intents_dir)
+        engine = load_engine(settings.knowledge_dir, settings.intents_dir, model_cache=settings.cache_dir)
     except KnowledgeError as exc:
         print(f"rolebot: error: {exc}", file=sys.stderr)
         return USAGE_ERROR

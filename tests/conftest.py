@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
@@ -38,6 +38,15 @@ class Run:
 
 
 RunRolebot = Callable[..., Run]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One classifier cache for every `rolebot` process the tests start: each would otherwise refit."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROLEBOT_CACHE_DIR", str(cache))
+        yield cache
 
 
 @pytest.fixture

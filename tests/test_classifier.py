@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot import classifier
@@ -52,3 +54,41 @@ def test_the_same_examples_are_fitted_once(monkeypatch: pytest.MonkeyPatch) -> N
     second = PassageClassifier(EXAMPLES)
     assert first._fitted is not None and second._fitted is not None
     assert second._fitted[1] is first._fitted[1]
+
+
+def test_a_fit_kept_on_disk_serves_a_new_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier._CACHE.clear()
+    first = PassageClassifier(EXAMPLES, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("classifier-*.pickle"))) == 1
+    classifier._CACHE.clear()  # as if a new process started
+    monkeypatch.setattr(classifier, "FeatureUnion", None)  # a second fit would fail
+    second = PassageClassifier(EXAMPLES, cache_dir=tmp_path)
+    question = "who haggles with the outsourcing agency"
+    assert second.probabilities(question) == pytest.approx(first.probabilities(question))
+
+
+def test_an_unreadable_cache_file_is_fitted_again_and_replaced(tmp_path: Path) -> None:
+    classifier._CACHE.clear()
+    PassageClassifier(EXAMPLES, cache_dir=tmp_path)
+    (kept,) = tmp_path.glob("classifier-*.pickle")
+    kept.write_bytes(b"torn")
+    classifier._CACHE.clear()
+    votes = PassageClassifier(EXAMPLES, cache_dir=tmp_path).probabilities("capital of spain")
+    assert max(votes, key=votes.__getitem__) == OUT_OF_SCOPE
+    assert kept.read_bytes() != b"torn"
+
+
+def test_the_disk_cache_keeps_only_the_most_recent_fits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(classifier, "_DISK_CACHE_SIZE", 2)
+    for i in range(4):
+        PassageClassifier([*EXAMPLES, (f"who orders spare part {i}", "support")], cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("classifier-*.pickle"))) == 2
+    assert not list(tmp_path.glob(".classifier-*"))  # no temporary file left behind
+
+
+def test_an_unwritable_cache_folder_only_costs_the_cache(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    classifier._CACHE.clear()
+    votes = PassageClassifier(EXAMPLES, cache_dir=blocked / "cache").probabilities("capital of spain")
+    assert max(votes, key=votes.__getitem__) == OUT_OF_SCOPE

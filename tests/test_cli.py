@@ -13,6 +13,7 @@ import pytest
 from bot.engine import Conversation, load_engine
 from bot.intents import load_intents
 from bot.knowledge import load_knowledge
+from bot.settings import Settings
 from conftest import ProjectCopy, Run, RunRolebot, run_command
 
 KINDS = {"intent", "retrieval", "comparison", "smalltalk", "fallback"}
@@ -48,6 +49,26 @@ def test_ask_prints_the_answer_and_its_source(rolebot: RunRolebot, project: Proj
         f"IT Manager · Responsibilities\n{passage.text}\n"
         "[Source: itm-responsibilities (IT Manager, Responsibilities)]\n"
     )
+
+
+def test_the_fitted_classifier_is_kept_for_the_next_start(
+    rolebot: RunRolebot, project: ProjectCopy, tmp_path: Path
+) -> None:
+    cache = tmp_path / "model-cache"
+    first = rolebot("ask", "who haggles with our outsourcing partners?", env={"ROLEBOT_CACHE_DIR": str(cache)})
+    assert first.code == 0 and len(list(cache.glob("classifier-*.pickle"))) == 1
+    again = rolebot("ask", "who haggles with our outsourcing partners?", env={"ROLEBOT_CACHE_DIR": str(cache)})
+    assert again.stdout == first.stdout
+    added = rolebot("add", "--topic", "budget", "--role", "it-project-manager",
+                    "The IT project manager tracks the project's budget.", env={"ROLEBOT_CACHE_DIR": str(cache)})
+    assert added.code == 0, added.stderr
+    rolebot("ask", "who tracks the budget?", env={"ROLEBOT_CACHE_DIR": str(cache)})
+    assert len(list(cache.glob("classifier-*.pickle"))) == 2  # new knowledge, a new fit; the old one stays
+
+
+def test_settings_keep_the_model_cache_in_the_data_folder_unless_told() -> None:
+    assert Settings.from_env({"ROLEBOT_DATA_DIR": "/srv/rolebot"}).cache_dir == Path("/srv/rolebot/cache")
+    assert Settings.from_env({"ROLEBOT_CACHE_DIR": "/tmp/models"}).cache_dir == Path("/tmp/models")
 
 
 def test_ask_json_prints_one_object(rolebot: RunRolebot) -> None:
