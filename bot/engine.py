@@ -58,7 +58,7 @@ class Thresholds:
     """Before the fallback checks, the best score is scaled by (known share of the question) ** this."""
     classifier_weight: float = 0.3
     """Each passage's score gains this times the classifier's probability for it."""
-    max_out_of_scope: float = 0.3
+    max_out_of_scope: float = 0.25
     """A question the classifier gives at least this out-of-scope probability is a fallback."""
 
 
