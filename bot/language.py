@@ -64,6 +64,8 @@ _IT_UNIT = (
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders)\b", PM),
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm|projectmanager|projectmanagers|itprojectmanager)\b", PM),
+    # The career: "moving into IT project management", "IT project management certs".
+    (r"\b(?:it|information technology) (?:project|proj) management\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
         rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss|i m|i am|im)\b"
@@ -296,7 +298,7 @@ _DECLINE = re.compile(
     r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw|format|export|import|delete|recover|"
     r"upgrade my|update my|fix my|fix this|fix the|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
-    r"\b(?:best|top|cheapest|recommended) (?:\w+ ){0,3}?"
+    r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
     r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b|"
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"

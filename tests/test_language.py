@@ -98,6 +98,8 @@ def test_stem_lets_word_forms_meet(words: tuple[str, str], same: bool) -> None:
         ("IT manager vs PM", (ITM, PM)),
         ("what is it about", ()),  # "it" alone is a pronoun, not the IT in "IT manager"
         ("who handles vendors", ()),
+        ("moving into IT project management", (PM,)),  # the career field
+        ("what does project management involve", ()),  # a topic, not a role
     ],
 )
 def test_find_roles(text: str, roles: tuple[str, ...]) -> None:
@@ -202,6 +204,25 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert reader.read("and for the IT manager?").follow_up_cue
     assert reader.read("what about budgets?").follow_up_cue
     assert reader.read("and the other role?").other_role
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        ("how do I set up a VPN on my laptop", True),
+        ("what's a good project management software for a small team?", True),
+        ("best laptops for developers", True),
+        ("how much does an IT manager earn in Spain", True),
+        ("can you write a status report for me", True),
+        ("what makes a good IT manager?", False),  # a good leader is no product pick
+        ("how does an IT PM pick tools for the team", False),
+        ("who approves software purchases", False),
+    ],
+)
+def test_questions_the_knowledge_can_never_answer_are_noticed(
+    reader: QuestionReader, question: str, declined: bool
+) -> None:
+    assert reader.read(question).decline_cue is declined
 
 
 @pytest.mark.parametrize(
