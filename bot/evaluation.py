@@ -14,6 +14,9 @@ from bot.knowledge import KnowledgeError, parse_role
 
 CATEGORIES = ("direct", "everyday", "typo", "keyword", "comparison", "out-of-scope", "follow-up")
 FALLBACK = "fallback"
+DECLINED = frozenset({FALLBACK, "smalltalk"})
+"""Answer kinds that take nothing from the knowledge: right for an out-of-scope case. A small-talk reply
+("ok" -> "Glad that helps", "are you a bot?" -> what the bot is) declines as honestly as a fallback."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Report:
     @property
     def fallback_recall(self) -> float:
         oos = self.out_of_scope
-        return sum(o.answer.kind == FALLBACK for o in oos) / len(oos) if oos else 1.0
+        return sum(o.answer.kind in DECLINED for o in oos) / len(oos) if oos else 1.0
 
     @property
     def fallback_precision(self) -> float:
@@ -182,7 +185,7 @@ def _case_from(data: Any, line: int) -> Case:
 def judge(case: Case, answer: Answer) -> tuple[bool, bool]:
     """Return (hit@1, hit@3) for one answer."""
     if case.fallback:
-        ok = answer.kind == FALLBACK
+        ok = answer.kind in DECLINED
         return ok, ok
     if answer.kind == FALLBACK or not answer.sources:
         return False, False
@@ -232,7 +235,10 @@ def format_report(report: Report, *, show_misses: bool = True) -> str:
         )
     lines.append(f"{'in-scope':<14}{len(report.in_scope):>5}{report.hit1:>9.1%}{report.hit3:>9.1%}")
     lines.append("")
-    lines.append(f"fallback recall (out-of-scope answered with fallback): {report.fallback_recall:.1%}")
+    chatted = sum(o.answer.kind != FALLBACK for o in report.out_of_scope if o.hit1)
+    lines.append(
+        f"fallback recall (out-of-scope answered with fallback, or small talk: {chatted}): {report.fallback_recall:.1%}"
+    )
     lines.append(f"fallback precision: {report.fallback_precision:.1%}")
     lines.append(f"false fallback (in-scope sent to fallback): {report.false_fallback:.1%}")
     lines.append(f"comparisons citing both roles: {report.comparisons_cite_both():.1%}")
