@@ -54,6 +54,8 @@ class Thresholds:
     """Score multiplier for a passage about the role the question did not name."""
     inherited_role_factor: float = 0.85
     """Score multiplier for the other role when the role only comes from the conversation."""
+    both_roles_factor: float = 0.85
+    """Score multiplier for a passage about both roles (the conclusion) when the question is about one."""
     coverage_power: float = 0.5
     """Before the fallback checks, the best score is scaled by (known share of the question) ** this."""
     classifier_weight: float = 0.3
@@ -391,7 +393,7 @@ class Engine:
 
         def weight(hit: Hit) -> float:
             if hit.passage.role is None:
-                return 0.9
+                return self.thresholds.both_roles_factor
             return 1.0 if hit.passage.role == roles[0] else factor
 
         return sorted(hits, key=lambda h: -h.score * weight(h))

@@ -149,6 +149,12 @@ def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine,
     assert engine.ask(question).kind == "fallback"
 
 
+def test_a_follow_up_keeps_the_role_over_the_passage_about_both(engine: Engine) -> None:
+    conversation = Conversation()
+    engine.ask("what certs does an IT project manager need", conversation)
+    assert ids(engine.ask("and which skills?", conversation)) == ["pm-qualifications-and-skills"]
+
+
 def test_a_question_about_another_job_falls_back_unless_a_conversation_is_about_the_roles(engine: Engine) -> None:
     assert engine.ask("what skills does a frontend developer need?").kind == "fallback"
     conversation = Conversation()
