@@ -54,6 +54,9 @@ class Thresholds:
     """Score multiplier for a passage about the role the question did not name."""
     inherited_role_factor: float = 0.85
     """Score multiplier for the other role when the role only comes from the conversation."""
+    paired_topic_ratio: float = 0.8
+    """A comparison whose best topic lacks one role's passage moves to the best topic with both, if it scores
+    at least this share of the first."""
     both_roles_factor: float = 0.85
     """Score multiplier for a passage about both roles (the conclusion) when the question is about one."""
     coverage_power: float = 0.5
@@ -377,10 +380,20 @@ class Engine:
         ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
         top = ranked[0]
         if compare:
-            return _Plan(top.passage.topic, BOTH_ROLES, compare=True, follow_up=inherited)
+            topic = top.passage.topic
+            if not self._has_both_roles(topic):
+                # A comparison needs a passage per role: the best such topic, when it scores nearly as well.
+                paired = next((h for h in ranked if self._has_both_roles(h.passage.topic)), None)
+                if paired is not None and paired.score >= t.paired_topic_ratio * top.score:
+                    topic = paired.passage.topic
+            return _Plan(topic, BOTH_ROLES, compare=True, follow_up=inherited)
         if not roles:
             return _Plan(top.passage.topic, (top.passage.role,) if top.passage.role else (), follow_up=False)
         return _Plan(top.passage.topic, roles, follow_up=inherited)
+
+    def _has_both_roles(self, topic: str) -> bool:
+        """Whether a topic has a passage about each role, so the two can be set side by side."""
+        return {p.role for p in self.knowledge.in_topic(topic)} >= set(BOTH_ROLES)
 
     def _has_roles(self, topic: str) -> bool:
         """Whether a topic has passages about a particular role (not only ones about both, like the overview)."""

@@ -149,6 +149,12 @@ def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine,
     assert engine.ask(question).kind == "fallback"
 
 
+def test_a_comparison_goes_to_a_topic_with_a_passage_per_role(engine: Engine) -> None:
+    answer = engine.ask("skills comparison between an IT PM and an IT manager")
+    assert answer.kind == "comparison"
+    assert sorted(ids(answer)) == ["itm-qualifications-and-skills", "pm-qualifications-and-skills"]
+
+
 def test_a_follow_up_keeps_the_role_over_the_passage_about_both(engine: Engine) -> None:
     conversation = Conversation()
     engine.ask("what certs does an IT project manager need", conversation)
