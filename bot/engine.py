@@ -64,7 +64,9 @@ class Thresholds:
     classifier_weight: float = 0.3
     """Each passage's score gains this times the classifier's probability for it."""
     max_out_of_scope: float = 0.25
-    """A question the classifier gives at least this out-of-scope probability is a fallback."""
+    """A question the classifier gives at least this out-of-scope probability is a fallback..."""
+    role_agreement: float = 0.5
+    """...if it names no role; one that does needs this share of the classifier's best passage probability too."""
 
 
 @dataclass(frozen=True)
@@ -373,7 +375,9 @@ class Engine:
                 return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None
-        if self._out_of_scope(reading.remainder)[0] >= t.max_out_of_scope:
+        out_of_scope, in_scope = self._out_of_scope(reading.remainder)
+        # A question naming a role needs the classifier to back out of scope at least half as much as a passage.
+        if out_of_scope >= t.max_out_of_scope and (not reading.roles or out_of_scope >= t.role_agreement * in_scope):
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None

@@ -149,6 +149,13 @@ def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine,
     assert engine.ask(question).kind == "fallback"
 
 
+def test_naming_a_role_takes_a_firmer_out_of_scope_vote(engine: Engine) -> None:
+    question = "itil for it mgr y"  # the classifier: 0.68 the IT manager's qualifications, 0.26 out of scope
+    assert ids(engine.ask(question)) == ["itm-qualifications-and-skills"]
+    strict = Engine(engine.knowledge, engine.intents, thresholds=dataclasses.replace(engine.thresholds, role_agreement=0.0))
+    assert strict.ask(question).kind == "fallback"
+
+
 def test_a_comparison_goes_to_a_topic_with_a_passage_per_role(engine: Engine) -> None:
     answer = engine.ask("skills comparison between an IT PM and an IT manager")
     assert answer.kind == "comparison"
