@@ -227,7 +227,15 @@ def test_fallback_suggests_questions_it_can_answer(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     ("message", "intent"),
-    [("hello", "greeting"), ("Thanks!", "thanks"), ("what can you do?", "capabilities"), ("help", "help")],
+    [
+        ("hello", "greeting"),
+        ("Thanks!", "thanks"),
+        ("what can you do?", "capabilities"),
+        ("help", "help"),
+        ("Am I talking to a real person?", "identity"),
+        ("that's not what I asked", "complaint"),
+        ("tell me a joke!", "chitchat"),
+    ],
 )
 def test_small_talk(engine: Engine, message: str, intent: str) -> None:
     answer = engine.ask(message)
