@@ -232,7 +232,7 @@ def test_fallback_suggests_questions_it_can_answer(engine: Engine) -> None:
         ("Thanks!", "thanks"),
         ("what can you do?", "capabilities"),
         ("help", "help"),
-        ("Am I talking to a real person?", "identity"),
+        ("Are you a REAL person??", "identity"),
         ("that's not what I asked", "complaint"),
         ("tell me a joke!", "chitchat"),
     ],
