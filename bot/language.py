@@ -164,6 +164,14 @@ def english_word_counts() -> Mapping[str, int]:
     return dict(SpellChecker(language="en").word_frequency.dictionary)
 
 
+# Short words a question is built from: a three-letter slip near one of them is that word.
+_QUESTION_WORDS = tuple(
+    """what who how why when where which does did you your the and for are can need know with about all any
+    was has have not our they them this that than then there their his her him will would should could must
+    she its out get""".split()
+)
+
+
 class SpellingRepair:
     """Correct words the knowledge does not know to the nearest word it does (rapidfuzz edit distance).
 
@@ -197,8 +205,10 @@ class SpellingRepair:
 
     def correct(self, word: str) -> str:
         """Return the known word closest to `word`, or `word` itself when nothing is close enough."""
-        if word in self.vocabulary or word in STOPWORDS or len(word) < 4 or word.isdigit():
+        if word in self.vocabulary or word in STOPWORDS or len(word) < 3 or word.isdigit():
             return word
+        if len(word) == 3:
+            return self._correct_short(word)
         if word in self._cache:
             return self._cache[word]
         edits = self.max_edits(word)
@@ -217,6 +227,17 @@ class SpellingRepair:
             corrected = best[0]
         self._cache[word] = corrected
         return corrected
+
+    def _correct_short(self, word: str) -> str:
+        """A three-letter slip is only repaired to a question word ("wht", "kno", "teh"): to a content word,
+        one edit is too little evidence ("car" is no slip for "cat"), and a word people use stays as typed."""
+        if self.english.get(word, 0) >= COMMON_WORD_COUNT:
+            return word
+        found = process.extract(word, _QUESTION_WORDS, scorer=OSA.distance, score_cutoff=1, limit=8)
+        found = [f for f in found if f[0][0] == word[0]]
+        if not found:
+            return word
+        return min(found, key=lambda f: (f[1], -self.english.get(f[0], 0), f[0]))[0]
 
     def learn(self, counts: Mapping[str, int]) -> None:
         """Add words (with how often the knowledge uses them) as correction targets."""

@@ -165,6 +165,14 @@ def test_spelling_repair_leaves_real_english_words_alone(word: str, corrected: s
     assert repair.correct(word) == corrected
 
 
+@pytest.mark.parametrize(
+    ("word", "corrected"), [("teh", "the"), ("yuo", "you"), ("kno", "know"), ("car", "car"), ("crm", "crm")]
+)
+def test_a_three_letter_slip_is_repaired_only_to_a_question_word(word: str, corrected: str) -> None:
+    repair = SpellingRepair(["cat", "crime", "the", "you", "know"], english=english_word_counts())
+    assert repair.correct(word) == corrected
+
+
 def test_reader_repairs_spelling_before_it_looks(reader: QuestionReader) -> None:
     reading = reader.read("Who negotiats with vendros?")
     assert reading.normalized == "who negotiats with vendros"
