@@ -26,6 +26,7 @@ FILLER = frozenset(
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
     btwn btw betw bw b4 question questions answer same handle handles handled handling
+    nutshell gist briefly overall plain terms
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -303,7 +304,7 @@ _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
     r"similarities|alike|diff|both|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
-    r"same role)\b"
+    r"same role|same as|one and the same|also the one|same person|same people)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 _FOLLOW_UP = re.compile(

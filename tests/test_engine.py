@@ -156,6 +156,11 @@ def test_naming_a_role_takes_a_firmer_out_of_scope_vote(engine: Engine) -> None:
     assert strict.ask(question).kind == "fallback"
 
 
+def test_asking_whether_the_two_are_one_job_gets_the_passage_about_both(engine: Engine) -> None:
+    answer = engine.ask("in a nutshell, is whoever leads our ERP rollout also the one who heads the IT department?")
+    assert ids(answer) == ["conclusion"]
+
+
 def test_a_comparison_goes_to_a_topic_with_a_passage_per_role(engine: Engine) -> None:
     answer = engine.ask("skills comparison between an IT PM and an IT manager")
     assert answer.kind == "comparison"

@@ -212,6 +212,8 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert reader.read("and for the IT manager?").follow_up_cue
     assert reader.read("what about budgets?").follow_up_cue
     assert reader.read("and the other role?").other_role
+    assert reader.read("is the PM the same as the IT manager?").compare_cue
+    assert not reader.read("the same for the IT manager?").compare_cue  # a follow-up, not a comparison
 
 
 @pytest.mark.parametrize(
