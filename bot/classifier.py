@@ -75,7 +75,10 @@ def _fit(
 ) -> Fitted:
     """Fit features and model, reusing a fit of the very same examples: from memory (engines are rebuilt on
     reloads) or from `cache_dir` (a new process: the console, a test run of the command)."""
-    key = (sklearn.__version__, regularization, list(zip(texts, labels)))
+    features, model = _unfitted(labels, regularization)
+    # Every setting of the fit is part of the key: a changed setting must never load an old model.
+    settings = [model.get_params(deep=False)] + [v.get_params(deep=False) for _, v in features.transformer_list]
+    key = (sklearn.__version__, settings, list(zip(texts, labels)))
     digest = hashlib.sha256(repr(key).encode("utf-8")).hexdigest()
     with _CACHE_LOCK:
         if digest in _CACHE:
@@ -83,7 +86,7 @@ def _fit(
             return _CACHE[digest]
     fitted = _load(cache_dir, digest) if cache_dir is not None else None
     if fitted is None:
-        fitted = _fit_now(texts, labels, regularization)
+        fitted = _fit_now(features, model, texts, labels)
         if cache_dir is not None:
             _save(cache_dir, digest, fitted)
     with _CACHE_LOCK:
@@ -93,14 +96,13 @@ def _fit(
     return fitted
 
 
-def _fit_now(texts: Sequence[str], labels: Sequence[str], regularization: float) -> Fitted:
+def _unfitted(labels: Sequence[str], regularization: float) -> Fitted:
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ]
     )
-    matrix = features.fit_transform(texts)
     # saga reaches the same answers as lbfgs here in a quarter of the time; a fixed seed keeps fits identical.
     # A loose tolerance (33 passes instead of 148) changed no answer on the 1,334 tuning questions.
     # Balanced class weights, except that a label with few examples (a passage just added, with no
@@ -110,6 +112,11 @@ def _fit_now(texts: Sequence[str], labels: Sequence[str], regularization: float)
     model = LogisticRegression(
         C=regularization, solver="saga", max_iter=200, tol=1e-2, class_weight=weights, random_state=0
     )
+    return features, model
+
+
+def _fit_now(features: FeatureUnion, model: LogisticRegression, texts: Sequence[str], labels: Sequence[str]) -> Fitted:
+    matrix = features.fit_transform(texts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a looser fit still ranks the passages the same
         model.fit(matrix, labels)

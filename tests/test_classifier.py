@@ -50,7 +50,7 @@ def test_an_empty_question_gets_no_votes() -> None:
 def test_the_same_examples_are_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
     classifier._CACHE.clear()
     first = PassageClassifier(EXAMPLES)
-    monkeypatch.setattr(classifier, "FeatureUnion", None)  # a second fit would fail
+    monkeypatch.setattr(classifier, "_fit_now", None)  # a second fit would fail
     second = PassageClassifier(EXAMPLES)
     assert first._fitted is not None and second._fitted is not None
     assert second._fitted[1] is first._fitted[1]
@@ -61,10 +61,19 @@ def test_a_fit_kept_on_disk_serves_a_new_process(tmp_path: Path, monkeypatch: py
     first = PassageClassifier(EXAMPLES, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("classifier-*.pickle"))) == 1
     classifier._CACHE.clear()  # as if a new process started
-    monkeypatch.setattr(classifier, "FeatureUnion", None)  # a second fit would fail
+    monkeypatch.setattr(classifier, "_fit_now", None)  # a second fit would fail
     second = PassageClassifier(EXAMPLES, cache_dir=tmp_path)
     question = "who haggles with the outsourcing agency"
     assert second.probabilities(question) == pytest.approx(first.probabilities(question))
+
+
+def test_a_fit_with_other_settings_is_never_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier._CACHE.clear()
+    PassageClassifier(EXAMPLES, cache_dir=tmp_path)
+    real = classifier.LogisticRegression
+    monkeypatch.setattr(classifier, "LogisticRegression", lambda **params: real(**{**params, "tol": 0.5}))
+    PassageClassifier(EXAMPLES, cache_dir=tmp_path)  # a new version of the code, fitting differently
+    assert len(list(tmp_path.glob("classifier-*.pickle"))) == 2
 
 
 def test_an_unreadable_cache_file_is_fitted_again_and_replaced(tmp_path: Path) -> None:
