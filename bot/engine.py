@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 from bot.classifier import MAX_LABELS, OUT_OF_SCOPE, PassageClassifier
 from bot.intents import Intent, IntentMatch, IntentMatcher, check_references, load_intents
 from bot.knowledge import ROLES, KnowledgeBase, Passage, load_knowledge, topic_title
-from bot.language import COMPARE_WORDS, ITM, PM, QuestionReader, Reading, SynonymMap, normalize, tokens
+from bot.language import COMPARE_WORDS, ITM, PM, QuestionReader, Reading, SynonymMap, normalize, stem, tokens
 from bot.retrieval import Hit, Retriever
 
 KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
@@ -67,6 +67,14 @@ class Thresholds:
     """A question the classifier gives at least this out-of-scope probability is a fallback..."""
     role_agreement: float = 0.5
     """...if it names no role; one that does needs this share of the classifier's best passage probability too."""
+    min_own_share: float = 0.5
+    """A question with less than this share of its topic words in the passages' texts or the synonym map..."""
+    unfamiliar_out_of_scope: float = 0.1
+    """...is a fallback when the classifier gives out of scope this much."""
+    min_trained_questions: int = 3
+    """The classifier's out-of-scope vote counts only when the best passage has this many alternate questions."""
+    hinted_role_factor: float = 0.7
+    """With no role named, passages for the role the question's work does not point to are scaled by this."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,9 @@ class Engine:
         self.knowledge = knowledge
         self.reader = reader
         self._asked = self._alternate_questions(knowledge.passages)
+        # The words the passages themselves and the synonym map use (not the alternate questions): a
+        # question mostly in other words needs only a small out-of-scope vote to be declined.
+        self._own_words = {stem(w) for w in synonyms.words()} | self._text_stems(knowledge.passages)
         self._rankings: dict[str, tuple[list[Hit], dict[str, float]]] = {}
         self.classifier = self._classifier(knowledge.passages)
         self.retriever = Retriever(
@@ -261,6 +272,15 @@ class Engine:
         return PassageClassifier(examples, prepare=prepare, cache_dir=self.model_cache)
 
     @staticmethod
+    def _text_stems(passages: Iterable[Passage]) -> set[str]:
+        return {stem(w) for p in passages for w in tokens(p.text)}
+
+    def _own_share(self, reading: Reading) -> float:
+        """The share of a question's topic words that the passages' texts or the synonym map use."""
+        words = reading.content
+        return sum(stem(w) in self._own_words for w in words) / len(words) if words else 1.0
+
+    @staticmethod
     def _alternate_questions(passages: Iterable[Passage]) -> dict[str, Passage]:
         """Map each alternate question, normalized, to its passage; a question two passages share maps to neither."""
         owners: dict[str, list[Passage]] = {}
@@ -278,6 +298,7 @@ class Engine:
             self.knowledge = replace(self.knowledge, passages=self.knowledge.passages + new)
             self.reader.learn(_passage_texts(new))
             self._asked = self._alternate_questions(self.knowledge.passages)
+            self._own_words |= self._text_stems(new)
             self.retriever.add(new)
             self.classifier = self._classifier(self.knowledge.passages)
             self._rankings = {}
@@ -370,18 +391,24 @@ class Engine:
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
-            out_of_scope, in_scope = self._out_of_scope(reading.remainder)
+            out_of_scope, in_scope = self._trusted_votes(reading, hits)
             if out_of_scope >= t.negative_agreement * in_scope:  # the classifier agrees, at least a little
                 return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None
-        out_of_scope, in_scope = self._out_of_scope(reading.remainder)
+        out_of_scope, in_scope = self._trusted_votes(reading, hits)
         # A question naming a role needs the classifier to back out of scope at least half as much as a passage.
         if out_of_scope >= t.max_out_of_scope and (not reading.roles or out_of_scope >= t.role_agreement * in_scope):
+            return None
+        if out_of_scope >= t.unfamiliar_out_of_scope and self._own_share(reading) < t.min_own_share:
             return None
         if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
         ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
+        if not roles and reading.role_hint:  # "who arranges freelancers for a short rollout": the PM
+            hinted = (reading.role_hint, None)
+            factor = t.hinted_role_factor
+            ranked = sorted(hits, key=lambda h: -h.score * (1.0 if h.passage.role in hinted else factor))
         top = ranked[0]
         if compare:
             topic = top.passage.topic
@@ -424,6 +451,16 @@ class Engine:
         votes = self._search(query)[1]
         best = max((p for label, p in votes.items() if label != OUT_OF_SCOPE), default=0.0)
         return votes.get(OUT_OF_SCOPE, 0.0), best
+
+    def _trusted_votes(self, reading: Reading, hits: list[Hit]) -> tuple[float, float]:
+        """The classifier's out-of-scope vote, or none when the best passage is one it was hardly trained on.
+
+        A passage added without alternate questions is one example among thousands: the classifier
+        cannot vouch for it, and must not decline a question that retrieval finds it answers.
+        """
+        if hits and len(hits[0].passage.questions) < self.thresholds.min_trained_questions:
+            return 0.0, 0.0
+        return self._out_of_scope(reading.remainder)
 
     def _search(self, query: str) -> tuple[list[Hit], dict[str, float]]:
         found = self._rankings.get(query)

@@ -348,6 +348,14 @@ _OTHER_JOB = (
     r"product owners|product manager|product managers|cto|cio|ceo|cfo|coo|ciso|dba|dbas|coordinator|"
     r"coordinators|specialist|specialists|pilot|pilots|chef|chefs)"
 )
+# Words that hint at a role without naming it: a one-off piece of work, or the standing department.
+_PROJECT_HINT = re.compile(
+    rf"\b(?:{_PROJECT_WORK}|projects|one off|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b"
+)
+_DEPARTMENT_HINT = re.compile(
+    rf"\b(?:{_IT_UNIT}|tech department|whole company|company wide|servers|network|help desk|helpdesk|service desk|"
+    rf"day to day operations|infrastructure)\b"
+)
 # Work of the two roles, named without the role: "do I need to be a programmer to run IT projects?"
 _ROLE_WORK = re.compile(rf"\b(?:{_PROJECT_WORK}|projects|{_IT_UNIT})\b")
 _ABOUT_OTHER_JOB = re.compile(
@@ -363,6 +371,11 @@ _ABOUT_OTHER_JOB = re.compile(
 _BOTH_ROLES_WORDS = frozenset("two both roles jobs positions them these those".split())
 # Words that describe one of the roles rather than a third thing: "leading a project vs leading a department".
 _ROLE_SIDE_WORDS = frozenset("project projects department departments team teams operations role roles job jobs".split())
+
+
+def _role_hint(text: str) -> str | None:
+    project, department = bool(_PROJECT_HINT.search(text)), bool(_DEPARTMENT_HINT.search(text))
+    return PM if project and not department else ITM if department and not project else None
 
 
 def compares_other_things(remainder: str, roles: Sequence[str]) -> bool:
@@ -419,6 +432,8 @@ class Reading:
     """The question asks for a how-to, a product pick or a price: nothing the knowledge holds."""
     compares_other: bool = False
     """The question compares something other than the two roles ("agile vs waterfall")."""
+    role_hint: str | None = None
+    """The role the question's work points to when it names none: PM for a rollout, ITM for the department."""
     other_job: bool = False
     """The question is about another job and names neither role ("what does a UX designer do")."""
 
@@ -494,6 +509,7 @@ class QuestionReader:
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized)),
             compares_other=compares_other_things(mentions.remainder, mentions.roles),
+            role_hint=_role_hint(corrected) if not mentions.roles else None,
             other_job=(
                 not mentions.roles
                 and not _ROLE_WORK.search(corrected)

@@ -152,13 +152,44 @@ def test_comparing_something_other_than_the_two_roles_falls_back(engine: Engine,
 def test_naming_a_role_takes_a_firmer_out_of_scope_vote(engine: Engine) -> None:
     question = "itil for it mgr y"  # the classifier: 0.68 the IT manager's qualifications, 0.26 out of scope
     assert ids(engine.ask(question)) == ["itm-qualifications-and-skills"]
-    strict = Engine(engine.knowledge, engine.intents, thresholds=dataclasses.replace(engine.thresholds, role_agreement=0.0))
+    strict_thresholds = dataclasses.replace(engine.thresholds, role_agreement=0.0)
+    strict = Engine(engine.knowledge, engine.intents, thresholds=strict_thresholds)
     assert strict.ask(question).kind == "fallback"
 
 
 def test_asking_whether_the_two_are_one_job_gets_the_passage_about_both(engine: Engine) -> None:
     answer = engine.ask("in a nutshell, is whoever leads our ERP rollout also the one who heads the IT department?")
     assert ids(answer) == ["conclusion"]
+
+
+def test_a_question_mostly_in_words_the_passages_never_use_needs_only_a_small_out_of_scope_vote(
+    engine: Engine,
+) -> None:
+    question = "what clauses should go in an IT manager's employment contract?"  # 'clauses', 'employment'
+    assert engine.ask(question).kind == "fallback"
+    lenient_thresholds = dataclasses.replace(engine.thresholds, min_own_share=0.0)
+    lenient = Engine(engine.knowledge, engine.intents, thresholds=lenient_thresholds)
+    assert lenient.ask(question).kind != "fallback"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who maps out the steps and the timeline before a new system goes live?",
+        "What makes someone good at steering a team through a one-off build?",
+    ],
+)
+def test_the_work_described_points_to_a_role(engine: Engine, question: str) -> None:
+    assert engine.ask(question).sources[0].role == "it-project-manager"  # a go-live, a one-off build
+    plain = dataclasses.replace(engine.thresholds, hinted_role_factor=1.0)
+    assert Engine(engine.knowledge, engine.intents, thresholds=plain).ask(question).sources[0].role == "it-manager"
+
+
+def test_a_passage_added_without_alternate_questions_is_not_declined_by_the_classifier(engine: Engine) -> None:
+    text = "Quarterly supplier security reviews check every vendor's controls and flag gaps older than 30 days."
+    grown = Engine(engine.knowledge, engine.intents)  # the module's engine stays as shipped
+    grown.add_passages([Passage("itm-supplier-reviews", "supplier-reviews", "it-manager", text)])
+    assert ids(grown.ask("how often are supplier security reviews done?")) == ["itm-supplier-reviews"]
 
 
 def test_a_comparison_goes_to_a_topic_with_a_passage_per_role(engine: Engine) -> None:
