@@ -54,7 +54,7 @@ class Thresholds:
     """Score multiplier for a passage about the role the question did not name."""
     inherited_role_factor: float = 0.85
     """Score multiplier for the other role when the role only comes from the conversation."""
-    paired_topic_ratio: float = 0.8
+    paired_topic_ratio: float = 0.75
     """A comparison whose best topic lacks one role's passage moves to the best topic with both, if it scores
     at least this share of the first."""
     both_roles_factor: float = 0.85
