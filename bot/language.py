@@ -378,6 +378,16 @@ def _role_hint(text: str) -> str | None:
     return PM if project and not department else ITM if department and not project else None
 
 
+# "which is better / which should I pick": with "X or Y" around it, a pick between two things.
+_PICK = re.compile(
+    r"\bwhich\b.*\b(?:better|best|prefer|choose|pick|recommend|go with)\b|\b(?:better|best)\b.*\bwhich\b"
+)
+
+
+def _is_thing(word: str) -> bool:
+    return word not in STOPWORDS and word not in _ROLE_SIDE_WORDS and not word.isdigit()
+
+
 def compares_other_things(remainder: str, roles: Sequence[str]) -> bool:
     """Whether a question sets something other than the two roles side by side.
 
@@ -388,6 +398,10 @@ def compares_other_things(remainder: str, roles: Sequence[str]) -> bool:
     if len(roles) >= 2:
         return False
     words = remainder.split()
+    if _PICK.search(remainder):  # "Jira or Asana, which is better?": a pick between two other things
+        for i, word in enumerate(words[1:-1], start=1):
+            if word == "or" and all(_is_thing(w) for w in (words[i - 1], words[i + 1])):
+                return True
     if _ROLE_SIDE_WORDS.intersection(words):
         return False  # the question is about the roles, whatever else it sets beside them
 

@@ -266,6 +266,10 @@ def test_a_question_about_another_job_is_noticed(reader: QuestionReader, questio
         ("leading a project team vs leading an IT department", False),
         ("IT manager vs the other one", False),
         ("how is the IT manager different?", False),
+        ("Jira or Asana - which is better for tracking project tasks?", True),
+        ("which is best for an IT PM, scrum or kanban?", True),
+        ("PM or IT manager, which is better for me?", False),  # the two roles
+        ("which is better, leading a project or running a department?", False),
     ],
 )
 def test_a_comparison_of_something_other_than_the_two_roles_is_noticed(question: str, other: bool) -> None:
