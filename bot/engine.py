@@ -392,7 +392,8 @@ class Engine:
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
             out_of_scope, in_scope = self._trusted_votes(reading, hits)
-            if out_of_scope >= t.negative_agreement * in_scope:  # the classifier agrees, at least a little
+            agreement = t.role_agreement if reading.roles else t.negative_agreement
+            if out_of_scope >= agreement * in_scope:  # the classifier agrees, at least a little
                 return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None

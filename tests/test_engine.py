@@ -192,6 +192,11 @@ def test_a_passage_added_without_alternate_questions_is_not_declined_by_the_clas
     assert ids(grown.ask("how often are supplier security reviews done?")) == ["itm-supplier-reviews"]
 
 
+def test_an_out_of_scope_example_needs_a_firmer_vote_to_decline_a_question_naming_a_role(engine: Engine) -> None:
+    # "how do i tell my boss i want to move into project management" is an out-of-scope example
+    assert ids(engine.ask("projct managment for it project manger")) == ["pm-project-management"]
+
+
 def test_a_comparison_goes_to_a_topic_with_a_passage_per_role(engine: Engine) -> None:
     answer = engine.ask("skills comparison between an IT PM and an IT manager")
     assert answer.kind == "comparison"
