@@ -383,7 +383,7 @@ class Engine:
                 return _Plan("conclusion", (), compare=True)
             return None
         inherited = False
-        if not roles and conversation.roles:
+        if not roles and conversation.roles and not reading.asks_who:
             roles = conversation.roles
             inherited = True
             compare = compare or len(roles) == 2

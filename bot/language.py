@@ -307,6 +307,8 @@ _STRONG_COMPARE = re.compile(
     r"same role|same as|one and the same|also the one|same person|same people)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
+_PRONOUN = re.compile(r"\b(?:they|their|them|theirs|he|she|his|her|that role|this role|that job|this job)\b")
+_ASKS_WHO = re.compile(r"^(?:(?:ok|okay|so|and|but|then)\s)*(?:who|whose|which role|which of them|which one)\b")
 _FOLLOW_UP = re.compile(
     r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b|"
     r"\b(?:they|their|them|theirs|he|she|his|her|that role|this role|that job|this job|those)\b"
@@ -446,6 +448,9 @@ class Reading:
     """The question asks for a how-to, a product pick or a price: nothing the knowledge holds."""
     compares_other: bool = False
     """The question compares something other than the two roles ("agile vs waterfall")."""
+    asks_who: bool = False
+    """The question asks which role does something ("who handles vendors?"), not about one already named
+    ("who do they report to?"): the answer may be either role, so none is inherited from the conversation."""
     role_hint: str | None = None
     """The role the question's work points to when it names none: PM for a rollout, ITM for the department."""
     other_job: bool = False
@@ -523,6 +528,7 @@ class QuestionReader:
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized)),
             compares_other=compares_other_things(mentions.remainder, mentions.roles),
+            asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
             other_job=(
                 not mentions.roles
