@@ -201,6 +201,9 @@ def test_asking_who_does_something_is_not_tied_to_the_role_talked_about(engine: 
     conversation = Conversation()
     engine.ask("what is an IT manager responsible for?", conversation)
     assert ids(engine.ask("ok, so who negotiates with the vendors then?", conversation)) == ["pm-vendor-management"]
+    engine.ask("and the IT manager?", conversation)
+    answer = engine.ask("when we switch to a new payroll system, who maps out the steps?", conversation)
+    assert answer.sources[0].role == "it-project-manager"
     engine.ask("what does an IT manager focus on?", conversation)
     answer = engine.ask("who do they have to talk to?", conversation)  # "they": the IT manager still
     assert answer.sources[0].role == "it-manager"

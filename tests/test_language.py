@@ -215,6 +215,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert reader.read("is the PM the same as the IT manager?").compare_cue
     assert not reader.read("the same for the IT manager?").compare_cue  # a follow-up, not a comparison
     assert reader.read("ok so who handles vendors then?").asks_who
+    assert reader.read("when we switch payroll systems, who maps out the steps?").asks_who
     assert not reader.read("who do they report to?").asks_who  # about the role already talked about
     assert reader.read("who plans the steps before our CRM goes live?").role_hint == PM
     assert reader.read("who keeps the servers up?").role_hint == ITM
