@@ -230,7 +230,7 @@ class SpellingRepair:
         return corrected
 
     def _correct_short(self, word: str) -> str:
-        """A three-letter slip is only repaired to a question word ("wht", "kno", "teh"): to a content word,
+        """A three-letter slip is only repaired to a question word ("yuo", "kno", "teh"): to a content word,
         one edit is too little evidence ("car" is no slip for "cat"), and a word people use stays as typed."""
         if self.english.get(word, 0) >= COMMON_WORD_COUNT:
             return word
