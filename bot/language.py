@@ -307,11 +307,13 @@ _STRONG_COMPARE = re.compile(
     r"same role|same as|one and the same|also the one|same person|same people)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
-_PRONOUN = re.compile(r"\b(?:they|their|them|theirs|he|she|his|her|that role|this role|that job|this job)\b")
+# Words that point back at a role already talked about.
+_POINTERS = r"they|their|them|theirs|he|she|his|her|that role|this role|that job|this job"
+_PRONOUN = re.compile(rf"\b(?:{_POINTERS})\b")
 _ASKS_WHO = re.compile(r"\b(?:who|whose)\b|^(?:(?:ok|okay|so|and|but|then)\s)*(?:which role|which of them|which one)\b")
 _FOLLOW_UP = re.compile(
     r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b|"
-    r"\b(?:they|their|them|theirs|he|she|his|her|that role|this role|that job|this job|those)\b"
+    rf"\b(?:{_POINTERS}|those)\b"
 )
 
 
