@@ -11,7 +11,18 @@ from typing import Any, Iterable, Sequence
 from bot.classifier import MAX_LABELS, OUT_OF_SCOPE, PassageClassifier
 from bot.intents import Intent, IntentMatch, IntentMatcher, check_references, load_intents
 from bot.knowledge import ROLES, KnowledgeBase, Passage, load_knowledge, topic_title
-from bot.language import COMPARE_WORDS, ITM, PM, QuestionReader, Reading, SynonymMap, normalize, stem, tokens
+from bot.language import (
+    COMPARE_WORDS,
+    ITM,
+    PM,
+    QuestionReader,
+    Reading,
+    SynonymMap,
+    content_words,
+    normalize,
+    stem,
+    tokens,
+)
 from bot.retrieval import Hit, Retriever
 
 KINDS = ("intent", "retrieval", "comparison", "smalltalk", "fallback")
@@ -389,15 +400,22 @@ class Engine:
             compare = compare or len(roles) == 2
         hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
+        # "project management for an IT PM": a role and its topic in the knowledge's own words are in scope.
+        named = bool(hits) and self._names_role_and_topic(reading, hits[0].passage)
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
-        if declined and declined[0].score >= t.min_negative_score and declined[0].score > best_score * t.negative_margin:
+        if (
+            declined
+            and not named
+            and declined[0].score >= t.min_negative_score
+            and declined[0].score > best_score * t.negative_margin
+        ):
             out_of_scope, in_scope = self._trusted_votes(reading, hits)
             agreement = t.role_agreement if reading.roles else t.negative_agreement
             if out_of_scope >= agreement * in_scope:  # the classifier agrees, at least a little
                 return self.out_of_scope[declined[0].passage.id]
         if not hits or best_score < t.min_score:
             return None
-        out_of_scope, in_scope = self._trusted_votes(reading, hits)
+        out_of_scope, in_scope = self._trusted_votes(reading, hits) if not named else (0.0, 0.0)
         # A question naming a role needs the classifier to back out of scope at least half as much as a passage.
         if out_of_scope >= t.max_out_of_scope and (not reading.roles or out_of_scope >= t.role_agreement * in_scope):
             return None
@@ -422,6 +440,14 @@ class Engine:
         if not roles:
             return _Plan(top.passage.topic, (top.passage.role,) if top.passage.role else (), follow_up=False)
         return _Plan(top.passage.topic, roles, follow_up=inherited)
+
+    def _names_role_and_topic(self, reading: Reading, passage: Passage) -> bool:
+        """Whether a question names a role and, word for word, the topic of its best passage about that role,
+        in nothing but the knowledge's own words: such a question is in scope, whatever its other words."""
+        if not reading.roles or passage.role not in reading.roles or self._own_share(reading) < 1.0:
+            return False
+        title = {stem(w) for w in content_words(passage.topic.split("-"))}
+        return bool(title) and title <= {stem(w) for w in reading.content}
 
     def _has_both_roles(self, topic: str) -> bool:
         """Whether a topic has a passage about each role, so the two can be set side by side."""

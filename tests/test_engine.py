@@ -197,6 +197,17 @@ def test_an_out_of_scope_example_needs_a_firmer_vote_to_decline_a_question_namin
     assert ids(engine.ask("projct managment for it project manger")) == ["pm-project-management"]
 
 
+def test_a_role_and_its_topic_named_outright_are_in_scope(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    votes = Engine(engine.knowledge, engine.intents)
+    monkeypatch.setattr(votes, "_out_of_scope", lambda query: (0.6, 0.3))  # the classifier says out of scope
+    assert ids(votes.ask("what does project management involve for an IT project manager?")) == [
+        "pm-project-management"
+    ]
+    assert votes.ask("how does an IT project manager handle budgets?").kind == "fallback"  # no topic named
+    # A word the knowledge never uses keeps the vote too.
+    assert votes.ask("project management jokes for an IT project manager").kind == "fallback"
+
+
 def test_asking_who_does_something_is_not_tied_to_the_role_talked_about(engine: Engine) -> None:
     conversation = Conversation()
     engine.ask("what is an IT manager responsible for?", conversation)
