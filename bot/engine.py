@@ -178,6 +178,8 @@ class Conversation:
         if answer.topic is not None:
             self.topic = answer.topic
             self.roles = answer.roles
+        elif answer.roles:  # "we're hiring our first IT manager." fell back, but "their scope?" is about that role
+            self.roles = answer.roles
 
     def reset(self) -> None:
         self.topic, self.roles, self.last, self.turns, self.history = None, (), None, 0, []
@@ -635,6 +637,7 @@ class Engine:
             sections=(Section("", reply),),
             confidence=round(min(best, 0.3), 4),
             intent=declined.name if declined else None,
+            roles=reading.roles,
             suggestions=self._suggestions(reading),
             candidates=tuple(Source(h.passage.id, h.passage.role, h.passage.topic, h.score) for h in hits),
         )

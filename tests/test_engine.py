@@ -265,6 +265,13 @@ def test_conversation_remembers_and_resets(engine: Engine) -> None:
     assert (conversation.turns, conversation.last, conversation.topic, conversation.roles) == (0, None, None, ())
 
 
+def test_a_role_named_in_a_turn_that_falls_back_is_remembered(engine: Engine) -> None:
+    conversation = Conversation()
+    assert engine.ask("We're a small accounting firm hiring our first IT manager.", conversation).kind == "fallback"
+    assert (conversation.topic, conversation.roles) == (None, (ITM,))
+    assert ids(engine.ask("what would their scope of work include?", conversation)) == ["itm-scope-of-work"]
+
+
 # -- fallback ----------------------------------------------------------------------------------
 
 
