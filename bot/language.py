@@ -310,6 +310,8 @@ _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|th
 # Words that point back at a role already talked about.
 _POINTERS = r"they|their|them|theirs|he|she|his|her|that role|this role|that job|this job"
 _PRONOUN = re.compile(rf"\b(?:{_POINTERS})\b")
+# One person: "what should she be doing differently?" compares nothing, unless a role is named beside her.
+_ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b")
 _ASKS_WHO = re.compile(r"\b(?:who|whose)\b|^(?:(?:ok|okay|so|and|but|then)\s)*(?:which role|which of them|which one)\b")
 _FOLLOW_UP = re.compile(
     r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b|"
@@ -524,7 +526,8 @@ class QuestionReader:
             expanded=expanded,
             content=content,
             known=known,
-            compare_cue=bool(_STRONG_COMPARE.search(corrected)),
+            compare_cue=bool(_STRONG_COMPARE.search(corrected))
+            and bool(mentions.roles or not _ONE_PERSON.search(corrected)),
             other_role=bool(_OTHER_ROLE.search(corrected)),
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
