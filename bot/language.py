@@ -336,10 +336,13 @@ _DECLINE = re.compile(
     r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Tasks, not questions: "summarize this email", "can you draft a risk register".
-    r"^(?:please |pls |can you |could you |would you |will you )?(?:write|draft|generate|summarize|summarise|"
+    r"^(?:please |pls |can you |could you |would you |will you )?(?:write|draft|generate|"
     r"translate|schedule|book|send|remind|calculate|compute|proofread|rewrite|make me|create me|build me|"
     r"design me|fill in|fill out|order)\b"
 )
+
+# "Summarize this email" is a task; "summarize how the two roles differ" is what the knowledge is for.
+_SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will you )?(?:summarize|summarise)\b")
 
 
 # Jobs other than the two roles, and questions about such a job itself: "what does a UX designer do",
@@ -531,7 +534,8 @@ class QuestionReader:
             other_role=bool(_OTHER_ROLE.search(corrected)),
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
-            decline_cue=bool(_DECLINE.search(normalized)),
+            decline_cue=bool(_DECLINE.search(normalized))
+            or bool(_SUMMARIZE.search(normalized) and not mentions.roles and not _STRONG_COMPARE.search(corrected)),
             compares_other=compares_other_things(mentions.remainder, mentions.roles),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,

@@ -265,6 +265,11 @@ def test_conversation_remembers_and_resets(engine: Engine) -> None:
     assert (conversation.turns, conversation.last, conversation.topic, conversation.roles) == (0, None, None, ())
 
 
+@pytest.mark.parametrize("question", ["IT PM vs IT manager - who does what?", "PM or IT manager, who does what"])
+def test_who_does_what_compares_the_two_roles_duties(engine: Engine, question: str) -> None:
+    assert ids(engine.ask(question)) == ["pm-responsibilities", "itm-responsibilities"]
+
+
 def test_a_role_named_in_a_turn_that_falls_back_is_remembered(engine: Engine) -> None:
     conversation = Conversation()
     assert engine.ask("We're a small accounting firm hiring our first IT manager.", conversation).kind == "fallback"

@@ -216,6 +216,8 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert not reader.read("the same for the IT manager?").compare_cue  # a follow-up, not a comparison
     assert not reader.read("our rollout lead never says much. what should she do differently?").compare_cue  # one person
     assert reader.read("does she lead differently from an IT manager?").compare_cue  # a role beside her
+    assert reader.read("summarize this email for me").decline_cue  # a task
+    assert not reader.read("summarize how the two roles differ").decline_cue  # what the knowledge is for
     assert reader.read("ok so who handles vendors then?").asks_who
     assert reader.read("when we switch payroll systems, who maps out the steps?").asks_who
     assert not reader.read("who do they report to?").asks_who  # about the role already talked about
