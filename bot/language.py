@@ -335,10 +335,15 @@ _DECLINE = re.compile(
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
+    # The job market and how long things take: figures the knowledge does not give.
+    r"\bjob (?:outlook|market|prospects)\b|\bjobs? (?:open|available|out there)\b|"
+    r"\b(?:lots of|many|any) (?:\w+ ){0,3}jobs\b|\bdemand for\b|\bhow long (?:does|will|would|did) it take\b|"
     # Tasks, not questions: "summarize this email", "can you draft a risk register".
     r"^(?:please |pls |can you |could you |would you |will you )?(?:write|draft|generate|"
     r"translate|schedule|book|send|remind|calculate|compute|proofread|rewrite|make me|create me|build me|"
-    r"design me|fill in|fill out|order)\b"
+    r"design me|fill in|fill out|order)\b|"
+    r"^(?:please |pls |can you |could you )?(?:open|raise|log|file|submit) (?:a |an |my |the )?"
+    r"(?:ticket|request|case|incident)\b"
 )
 
 # "Summarize this email" is a task; "summarize how the two roles differ" is what the knowledge is for.
