@@ -173,6 +173,11 @@ _QUESTION_WORDS = tuple(
 )
 
 
+_SOUNDS_ALIKE = {"s": "c", "k": "c", "c": "k"}
+"""First letters a word spelled by ear may get wrong ("sertification", "komunication"): repaired when the
+word is no English word at all."""
+
+
 class SpellingRepair:
     """Correct words the knowledge does not know to the nearest word it does (rapidfuzz edit distance).
 
@@ -218,8 +223,8 @@ class SpellingRepair:
             found = [f for f in found if f[0] not in self.long_only]
         # Typing slips rarely hit the first letter; ordinary words one edit from a known word usually
         # differ there ("stop"/"top", "bits"/"its", "getting"/"setting").
-        found = [f for f in found if f[0][0] == word[0]]
         seen = self.english.get(word, 0)
+        found = [f for f in found if f[0][0] == word[0] or (not seen and _SOUNDS_ALIKE.get(word[0]) == f[0][0])]
         if seen >= COMMON_WORD_COUNT:
             found = [f for f in found if self.english.get(f[0], 0) * REAL_WORD_SLIP > seen]
         corrected = word

@@ -158,10 +158,13 @@ def test_spelling_repair_corrects_whole_text() -> None:
         ("dose", "does"),  # a common word, but "does" is a hundred times as common
         ("manger", "manager"),  # a rare word: a slip
         ("budjet", "budget"),
+        ("sertification", "certification"),  # spelled by ear: the first letter may slip when no word is made
+        ("sell", "sell"),  # a word: not "cell"
     ],
 )
 def test_spelling_repair_leaves_real_english_words_alone(word: str, corrected: str) -> None:
-    repair = SpellingRepair(["price", "cost", "does", "manager", "budget"], english=english_word_counts())
+    vocabulary = ["price", "cost", "does", "manager", "budget", "certification", "cell"]
+    repair = SpellingRepair(vocabulary, english=english_word_counts())
     assert repair.correct(word) == corrected
 
 
