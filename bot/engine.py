@@ -444,10 +444,12 @@ class Engine:
         return _Plan(top.passage.topic, roles, follow_up=inherited)
 
     def _names_role_and_topic(self, reading: Reading, passage: Passage) -> bool:
-        """Whether a question names a role and, word for word, the topic of its best passage about that role,
-        in nothing but the knowledge's own words: such a question is in scope, whatever its other words."""
+        """Whether a question names both roles, or a role and, word for word, the topic of its best passage
+        about that role, in nothing but the knowledge's own words: such a question is in scope."""
         if not reading.roles or passage.role not in reading.roles or self._own_share(reading) < 1.0:
             return False
+        if len(reading.roles) == 2:
+            return True  # the two roles set side by side, in the knowledge's own words: what it is for
         title = {stem(w) for w in content_words(passage.topic.split("-"))}
         return bool(title) and title <= {stem(w) for w in reading.content}
 

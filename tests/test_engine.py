@@ -206,6 +206,9 @@ def test_a_role_and_its_topic_named_outright_are_in_scope(engine: Engine, monkey
     assert votes.ask("how does an IT project manager handle budgets?").kind == "fallback"  # no topic named
     # A word the knowledge never uses keeps the vote too.
     assert votes.ask("project management jokes for an IT project manager").kind == "fallback"
+    # Both roles named, side by side, in the knowledge's own words.
+    assert votes.ask("is communicating any different for an IT PM than for an IT manager?").kind == "comparison"
+    assert votes.ask("IT PM vs IT manager: which one earns more?").kind == "fallback"  # 'earns' is no word of its
 
 
 def test_asking_who_does_something_is_not_tied_to_the_role_talked_about(engine: Engine) -> None:
