@@ -100,6 +100,11 @@ def test_follow_up_switches_role_and_keeps_topic(engine: Engine) -> None:
     assert ids(follow_up)[0] == "itm-responsibilities"
 
 
+def test_in_the_other_roles_case_keeps_the_topic(engine: Engine) -> None:
+    _, follow_up = converse(engine, "How does an IT manager talk to executives?", "what about in a PM's case?")
+    assert ids(follow_up) == ["pm-communication-skills"]
+
+
 @pytest.mark.parametrize(
     ("opening", "role"),
     [("What are the responsibilities of a PM?", PM), ("What are the responsibilities of an IT manager?", ITM)],
