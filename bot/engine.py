@@ -86,6 +86,9 @@ class Thresholds:
     """The classifier's out-of-scope vote counts only when the best passage has this many alternate questions."""
     hinted_role_factor: float = 0.7
     """With no role named, passages for the role the question's work does not point to are scaled by this."""
+    named_topic_ratio: float = 0.5
+    """A passage whose topic the question names word for word wins over a better-scoring one it does not name,
+    if it scores at least this share of it."""
 
 
 @dataclass(frozen=True)
@@ -431,6 +434,10 @@ class Engine:
             factor = t.hinted_role_factor
             ranked = sorted(hits, key=lambda h: -h.score * (1.0 if h.passage.role in hinted else factor))
         top = ranked[0]
+        if not self._names_topic(reading, top.passage.topic):  # "day-to-day focus: ITM vs ITPM": focus
+            named_topic = next((h for h in ranked[:5] if self._names_topic(reading, h.passage.topic)), None)
+            if named_topic is not None and named_topic.score >= t.named_topic_ratio * top.score:
+                top = named_topic
         if compare:
             topic = top.passage.topic
             if not self._has_both_roles(topic):
@@ -450,7 +457,12 @@ class Engine:
             return False
         if len(reading.roles) == 2:
             return True  # the two roles set side by side, in the knowledge's own words: what it is for
-        title = {stem(w) for w in content_words(passage.topic.split("-"))}
+        return self._names_topic(reading, passage.topic)
+
+    @staticmethod
+    def _names_topic(reading: Reading, topic: str) -> bool:
+        """Whether a question says a topic's title word for word ("scope of work", "focus")."""
+        title = {stem(w) for w in content_words(topic.split("-"))}
         return bool(title) and title <= {stem(w) for w in reading.content}
 
     def _has_both_roles(self, topic: str) -> bool:

@@ -278,6 +278,13 @@ def test_who_does_what_compares_the_two_roles_duties(engine: Engine, question: s
     assert ids(engine.ask(question)) == ["pm-responsibilities", "itm-responsibilities"]
 
 
+def test_a_topic_named_word_for_word_wins_over_a_close_neighbour(engine: Engine) -> None:
+    question = "day-to-day focus: ITM vs ITPM"  # 'day to day' is read as operations: the duties
+    assert ids(engine.ask(question)) == ["itm-focus", "pm-focus"]
+    plain = dataclasses.replace(engine.thresholds, named_topic_ratio=10.0)
+    assert ids(Engine(engine.knowledge, engine.intents, thresholds=plain).ask(question))[0] == "itm-responsibilities"
+
+
 def test_a_role_named_in_a_turn_that_falls_back_is_remembered(engine: Engine) -> None:
     conversation = Conversation()
     assert engine.ask("We're a small accounting firm hiring our first IT manager.", conversation).kind == "fallback"
