@@ -340,6 +340,10 @@ _DECLINE = re.compile(
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
+    # Reporting lines: who the roles answer to is not in the knowledge.
+    r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
+    r"vice president|owner|founder|president|md|managing director)\b|"
+    r"\b(?:who|whom) (?:\w+ ){0,5}?reports? (?:directly )?(?:to|into)$|\breporting lines?\b|\breports? to whom\b|"
     # The job market and how long things take: figures the knowledge does not give.
     r"\bjob (?:outlook|market|prospects)\b|\bjobs? (?:open|available|out there)\b|"
     r"\b(?:lots of|many|any) (?:\w+ ){0,3}jobs\b|\bdemand for\b|\bhow long (?:does|will|would|did) it take\b|"
