@@ -340,6 +340,9 @@ _DECLINE = re.compile(
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
+    # A product to buy: "which antivirus should our company buy?"
+    r"\b(?:which|what) (?:\w+ ){0,3}?(?:should|do|would|can) (?:i|we|you|my company|our company|the company|"
+    r"our team|my team) (?:buy|purchase|install|subscribe to|go with)\b|"
     # Reporting lines: who the roles answer to is not in the knowledge.
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"
