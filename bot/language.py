@@ -343,6 +343,10 @@ _DECLINE = re.compile(
     # A product to buy: "which antivirus should our company buy?"
     r"\b(?:which|what) (?:\w+ ){0,3}?(?:should|do|would|can) (?:i|we|you|my company|our company|the company|"
     r"our team|my team) (?:buy|purchase|install|subscribe to|go with)\b|"
+    # Facts about the world and how people feel in a job: "who is the CEO of Microsoft", "are they happy".
+    r"\bwho (?:is|s|was) the (?:ceo|cfo|cto|cio|founder|president|owner|chairman|prime minister) of\b|"
+    r"\bhow many people (?:work|are employed|are working)\b|\bhappy (?:in|with) (?:their|the|his|her|my) jobs?\b|"
+    r"\bjob satisfaction\b|"
     # Reporting lines: who the roles answer to is not in the knowledge.
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"
