@@ -347,6 +347,9 @@ _DECLINE = re.compile(
     r"\bwho (?:is|s|was) the (?:ceo|cfo|cto|cio|founder|president|owner|chairman|prime minister) of\b|"
     r"\bhow many people (?:work|are employed|are working)\b|\bhappy (?:in|with) (?:their|the|his|her|my) jobs?\b|"
     r"\bjob satisfaction\b|"
+    # HR policies and safety advice: "parental leave", "do they reimburse", "is it safe to use public wifi".
+    r"\b(?:parental|maternity|paternity|sick|annual|compassionate|unpaid) leave\b|\bleave policy\b|"
+    r"\bsick (?:pay|days)\b|\breimburse\w*\b|\bexpense (?:claim|claims|policy)\b|\bis it safe to\b|"
     # Reporting lines: who the roles answer to is not in the knowledge.
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"

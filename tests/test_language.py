@@ -246,6 +246,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("which antivirus should our company buy?", True),
         ("which certs should I get?", False),
         ("who is the CEO of Microsoft?", True),
+        ("what's the parental leave policy here?", True),
         ("are IT project managers happy in their jobs?", True),
         ("how should the PM report to stakeholders?", False),  # reporting progress, not a reporting line
         ("who do I raise a ticket with when my laptop breaks?", False),
