@@ -27,6 +27,7 @@ FILLER = frozenset(
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
     btwn btw betw bw b4 question questions answer same handle handles handled handling
     nutshell gist briefly overall plain terms case
+    mean means meaning entail entails involve involves practice
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
