@@ -341,6 +341,11 @@ _DECLINE = re.compile(
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
+    # Contact details and interview questions: "what's their email address", "common interview questions".
+    r"\b(?:email address|e mail address|phone number|contact details|mobile number)\b|\binterview questions?\b|"
+    # Rankings of schools: "which universities have the best MBA programs?"
+    r"\b(?:which|best|top|good|cheapest) (?:\w+ )?(?:universities|colleges|schools|business schools|programs|"
+    r"programmes)\b|"
     # A product to buy: "which antivirus should our company buy?"
     r"\b(?:which|what) (?:\w+ ){0,3}?(?:should|do|would|can) (?:i|we|you|my company|our company|the company|"
     r"our team|my team) (?:buy|purchase|install|subscribe to|go with)\b|"
