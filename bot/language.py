@@ -28,6 +28,7 @@ FILLER = frozenset(
     btwn btw betw bw b4 question questions answer same handle handles handled handling
     nutshell gist briefly overall plain terms case
     mean means meaning entail entails involve involves practice
+    wut wot whut wanna gonna tryna gotta kinda sorta lemme gimme dunno cuz coz tho idk tbh imo ngl
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -371,6 +372,16 @@ _DECLINE = re.compile(
     r"(?:ticket|request|case|incident)\b"
 )
 
+# A word spelled as it sounds, told apart by what follows: "the roll of an IT manager" is its role.
+_HOMOPHONES = ((re.compile(r"\broll(s?)\b(?= (?:of|in|as|for|and|description|descriptions)\b)"), r"role\1"),)
+
+
+def _sound_out(text: str) -> str:
+    for pattern, replacement in _HOMOPHONES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 # "Summarize this email" is a task; "summarize how the two roles differ" is what the knowledge is for.
 _SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will you )?(?:summarize|summarise)\b")
 
@@ -545,7 +556,7 @@ class QuestionReader:
 
     def _read(self, text: str) -> Reading:
         normalized = normalize(text)
-        corrected = self.spelling.correct_text(normalized)
+        corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
         expanded = self.synonyms.expand(mentions.remainder)
         content = tuple(content_words(mentions.remainder.split()))

@@ -44,6 +44,8 @@ def converse(engine: Engine, *questions: str) -> list[Answer]:
         ("What does an IT manager do?", "itm-responsibilities"),
         ("what does an IT managr do?", "itm-responsibilities"),
         ("Who handles vendors?", "pm-vendor-management"),
+        ("i wanna be an IT managr, wut would my job be like", "itm-responsibilities"),  # texting words
+        ("whats the roll of an IT manager", "itm-responsibilities"),  # spelled as it sounds
     ],
 )
 def test_role_question_answers_from_the_right_passage(engine: Engine, question: str, passage_id: str) -> None:

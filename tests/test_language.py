@@ -183,6 +183,24 @@ def test_reader_repairs_spelling_before_it_looks(reader: QuestionReader) -> None
     assert set(reading.known) == {"negotiate", "vendors"}
 
 
+@pytest.mark.parametrize(
+    "text, corrected",
+    [
+        ("whats the roll of an it manager", "whats the role of an it manager"),
+        ("rolls and responsibilities of a pm", "roles and responsibilities of a pm"),
+        ("who plans the roll out of new laptops", "who plans the roll out of new laptops"),  # a rollout stays
+    ],
+)
+def test_reader_hears_a_word_spelled_as_it_sounds(reader: QuestionReader, text: str, corrected: str) -> None:
+    assert reader.read(text).corrected == corrected
+
+
+def test_texting_words_are_filler_not_unknown_topic_words(reader: QuestionReader) -> None:
+    reading = reader.read("i wanna be an IT manager, wut would i do all day tbh")
+    assert reading.roles == ("it-manager",)
+    assert "wanna" not in reading.content and "wut" not in reading.content and "tbh" not in reading.content
+
+
 # -- synonyms ----------------------------------------------------------------------------------
 
 
