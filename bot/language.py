@@ -409,7 +409,7 @@ _DEPARTMENT_HINT = re.compile(
 # Work of the two roles, named without the role: "do I need to be a programmer to run IT projects?"
 _ROLE_WORK = re.compile(rf"\b(?:{_PROJECT_WORK}|projects|{_IT_UNIT})\b")
 _ABOUT_OTHER_JOB = re.compile(
-    rf"\b(?:become|becoming|be) (?:a |an )?{_OTHER_JOB}\b|"
+    rf"\b(?:become|becoming|be) (?:a |an )?(?:[a-z]+ ){{0,2}}?{_OTHER_JOB}\b|"
     rf"\b(?:role|job|duties|responsibilities|salary|pay|skills|qualifications|career|day|work) (?:of|for) "
     rf"(?:a |an |the )?{_OTHER_JOB}\b|"
     rf"\b(?:a|an|the|do|does|should|must) {_OTHER_JOB} (?:do|does|need|needs|earn|earns|make|makes|require|"
