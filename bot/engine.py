@@ -538,9 +538,14 @@ class Engine:
             # One passage per role, the best-matching one when a topic holds several for the same role.
             chosen = [top for r in BOTH_ROLES if (top := self._best(in_topic, scores, role=r))] or in_topic[:1]
             chosen.sort(key=lambda p: -scores.get(p.id, 0.0))
-            missing = [ROLES[r] for r in BOTH_ROLES if all(p.role != r for p in in_topic)]
+            missing = [r for r in BOTH_ROLES if all(p.role != r for p in in_topic)]
             if missing and chosen:
-                note = f"The knowledge has nothing on {topic_title(topic).lower()} for the {missing[0]}."
+                # "Does an IT manager handle vendors too?": the role's closest passage stands in for its side.
+                near, note = self._nearest_for_role(topic, missing[0], reading, in_topic, scores)
+                chosen += [p for p in near if p not in chosen]
+            if reading.roles:  # the role the question is about comes first: "what about the IT manager, same?"
+                stand_in = missing[0] if missing else None
+                chosen.sort(key=lambda p: (p.role or stand_in) != reading.roles[0])
         else:
             wanted = plan.roles[0] if plan.roles else None
             mine = self._best(in_topic, scores, role=wanted)

@@ -65,7 +65,7 @@ _IT_UNIT = (
     r"(?:department|dept|team|side|operations|function|group|division|shop|services)"
 )
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders)\b", PM),
+    (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders|guy|gal|person|lady|dude)\b", PM),
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm|projectmanager|projectmanagers|itprojectmanager)\b", PM),
     # The career: "moving into IT project management", "IT project management certs".
     (r"\b(?:it|information technology) (?:project|proj) management\b", PM),
@@ -311,7 +311,7 @@ _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
     r"similarities|alike|diff|both|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
-    r"same role|same as|one and the same|also the one|same person|same people)\b"
+    r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 # Words that point back at a role already talked about.
@@ -340,7 +340,8 @@ _DECLINE = re.compile(
     r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
-    r"\b(?:get promoted|promoted|promotion|pay rise|a raise|too late for me|too old|job openings|"
+    r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
+    r"\bpromot(?:ed|ion) from\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number)\b|\binterview questions?\b|"
@@ -352,6 +353,10 @@ _DECLINE = re.compile(
     r"our team|my team) (?:buy|purchase|install|subscribe to|go with)\b|"
     # Facts about the world and how people feel in a job: "who is the CEO of Microsoft", "are they happy".
     r"\bwho (?:is|s|was) the (?:ceo|cfo|cto|cio|founder|president|owner|chairman|prime minister) of\b|"
+    r"\bwho (?:founded|cofounded|co founded|invented|discovered)\b|\b(?:tell|know|got) (?:me |us )?(?:a |any |another )?(?:\w+ )?jokes?\b|"
+    # Exam logistics: "what are the eligibility requirements to sit the PMP exam?"
+    r"\beligib\w*\b|\bexam (?:fee|fees|cost|costs|price|date|dates|format|results|centre|center|voucher)\b|"
+    r"\b(?:retake|reschedule|register for) (?:the |my |an? )?(?:\w+ )?exam\b|"
     r"\bhow many people (?:work|are employed|are working)\b|\bhappy (?:in|with) (?:their|the|his|her|my) jobs?\b|"
     r"\bjob satisfaction\b|"
     # HR policies and safety advice: "parental leave", "do they reimburse", "is it safe to use public wifi".
@@ -389,7 +394,8 @@ _SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will y
 # Jobs other than the two roles, and questions about such a job itself: "what does a UX designer do",
 # "qualifications of a nurse", "how do I become a solutions architect". The knowledge describes two roles.
 _OTHER_JOB = (
-    r"(?:(?:software|web|data|network|security|cloud|devops|qa|ux|ui|solution|solutions|business|systems|"
+    r"(?:(?:software|web|data|network|security|cybersecurity|cyber security|infosec|cloud|devops|qa|ux|ui|solution|"
+    r"solutions|business|systems|junior|senior|principal|registered|certified|chartered|help desk|helpdesk|desktop|"
     r"enterprise|database|site reliability|machine learning|ai|game|graphic|mobile|frontend|backend|full stack) )?"
     r"(?:developer|developers|programmer|programmers|engineer|engineers|designer|designers|architect|architects|"
     r"analyst|analysts|scientist|scientists|administrator|administrators|sysadmin|sysadmins|tester|testers|"
@@ -408,6 +414,7 @@ _DEPARTMENT_HINT = re.compile(
 )
 # Work of the two roles, named without the role: "do I need to be a programmer to run IT projects?"
 _ROLE_WORK = re.compile(rf"\b(?:{_PROJECT_WORK}|projects|{_IT_UNIT})\b")
+_JOB = re.compile(rf"\b{_OTHER_JOB}\b")
 _ABOUT_OTHER_JOB = re.compile(
     rf"\b(?:become|becoming|be) (?:a |an )?(?:[a-z]+ ){{0,2}}?{_OTHER_JOB}\b|"
     rf"\b(?:role|job|duties|responsibilities|salary|pay|skills|qualifications|career|day|work) (?:of|for) "
@@ -577,7 +584,9 @@ class QuestionReader:
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized))
             or bool(_SUMMARIZE.search(normalized) and not mentions.roles and not _STRONG_COMPARE.search(corrected)),
-            compares_other=compares_other_things(mentions.remainder, mentions.roles),
+            # "is a product manager the same as a project manager?": a role set beside another job.
+            compares_other=compares_other_things(mentions.remainder, mentions.roles)
+            or (len(mentions.roles) == 1 and bool(_STRONG_COMPARE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
             other_job=(

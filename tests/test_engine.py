@@ -149,6 +149,19 @@ def test_the_role_without_a_passage_on_the_topic_gets_the_passage_about_both(eng
     assert follow_up.note is not None and "no IT Manager passage on vendor management" in follow_up.note
 
 
+def test_a_comparison_on_a_topic_one_role_lacks_lets_that_roles_closest_passage_stand_in(engine: Engine) -> None:
+    answer = engine.ask("Does an IT manager handle vendor management too, or is that only for project managers?")
+    assert answer.kind == "comparison"
+    assert ids(answer) == ["conclusion", "pm-vendor-management"]  # the role asked about first
+    assert answer.note is not None and "no IT Manager passage on vendor management" in answer.note
+
+
+def test_a_comparison_puts_the_role_just_asked_about_first(engine: Engine) -> None:
+    _, follow_up = converse(engine, "how does an IT project manager communicate?", "what about the IT manager, same thing?")
+    assert follow_up.kind == "comparison"
+    assert ids(follow_up) == ["itm-communication-skills", "pm-communication-skills"]
+
+
 @pytest.mark.parametrize(
     "question", ["agile vs waterfall, which is better?", "what's the difference between an IT manager and a CTO?"]
 )
