@@ -79,8 +79,9 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
     (r"\b(?:head|director|chief|boss|manager) of (?:the )?(?:it|information technology|technology|tech)(?: department| dept)?\b", ITM),
     (
-        rf"\b(?:head|heads|boss|chief|director|manager|in charge of|runs|run|running|manages|managing|oversees|"
-        rf"overseeing|leads|leading|looks after|in charge of) (?:of )?{_OUR}(?:whole |entire |internal )?{_IT_UNIT}\b",
+        rf"\b(?:head|heads|heading up|heads up|head up|boss|chief|director|manager|in charge of|runs|run|running|"
+        rf"manages|managing|oversees|overseeing|leads|leading|looks after|looking after|responsible for) (?:of )?{_OUR}"
+        rf"(?:whole |entire |internal |all |all of )?{_OUR}{_IT_UNIT}\b",
         ITM,
     ),
     (r"\b(?:itm|itms|itmanager|itmanagers)\b", ITM),
@@ -93,6 +94,23 @@ ROLE_WORDS = frozenset(w for pattern, _ in _ROLE_PATTERNS for w in re.findall(r"
 
 _SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ies", "ment", "ments",
              "ers", "er", "ed", "es", "ly", "s")
+
+
+# "the person heading up IT", "runs tech for a chain of restaurants": the department, said in one word.
+# "IT" must be capitals here: "whoever is in charge of it" points at something else.
+_RUNS = (
+    r"\b(?:(?:[Hh]ead|[Hh]eading|[Hh]eads) up|[Hh]ead of|[Bb]oss of|[Rr]uns|[Rr]unning|[Rr]un|[Mm]anages|[Mm]anaging|"
+    r"[Oo]versees|[Oo]verseeing|[Ll]ooks after|[Ll]ooking after|in charge of|responsible for) (?:the |our |all (?:of )?|their )?"
+)
+_IT_IN_ONE_WORD = re.compile(
+    rf"({_RUNS})(IT|(?i:tech|technology|the computers|computers))\b(?! ?(?i:department|dept|team|project|projects|"
+    rf"rollout|support|stack|side|staff|operations|crew|group|function))"
+)
+
+
+def spell_out_the_department(text: str) -> str:
+    """Write "IT" or "tech" as the department it names after a verb of running ("heading up IT")."""
+    return _IT_IN_ONE_WORD.sub(r"\1\2 department", text)
 
 
 def normalize(text: str) -> str:
@@ -562,7 +580,7 @@ class QuestionReader:
         return reading
 
     def _read(self, text: str) -> Reading:
-        normalized = normalize(text)
+        normalized = normalize(spell_out_the_department(text))
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
         expanded = self.synonyms.expand(mentions.remainder)

@@ -106,6 +106,21 @@ def test_find_roles(text: str, roles: tuple[str, ...]) -> None:
     assert find_roles(normalize(text)).roles == roles
 
 
+@pytest.mark.parametrize(
+    ("text", "roles"),
+    [
+        ("what's a normal day like for the person heading up IT at an office?", (ITM,)),
+        ("my cousin runs tech for a chain of restaurants", (ITM,)),
+        ("the person who runs all the computers at my school", (ITM,)),
+        ("who is in charge of it?", ()),  # a small "it" points at something else
+        ("who runs IT projects?", ()),  # projects, not the department
+        ("who runs tech support?", ()),
+    ],
+)
+def test_the_department_said_in_one_word_names_the_it_manager(reader: QuestionReader, text: str, roles: tuple[str, ...]) -> None:
+    assert reader.read(text).roles == roles
+
+
 def test_find_roles_cuts_the_mentions_out() -> None:
     assert find_roles(normalize("What does an IT project manager do?")).remainder == "what does an do"
     assert find_roles(normalize("it manager vs pm: budgets")).remainder == "vs budgets"
