@@ -364,7 +364,14 @@ class Engine:
             # Word for word an alternate question (a promoted one, say): that passage, nothing else.
             return _Plan(asked.topic, (asked.role,) if asked.role else ())
         declined = self.negatives.search(reading.remainder, limit=1)
-        if reading.decline_cue or reading.compares_other or (reading.other_job and not conversation.roles):
+        # A definition of a thing in words the passages never use: the knowledge defines only its own terms.
+        defines_other = reading.asks_definition and bool(reading.unknown)
+        if (
+            reading.decline_cue
+            or reading.compares_other
+            or defines_other
+            or (reading.other_job and not conversation.roles)
+        ):
             near = declined and declined[0].score >= t.min_negative_score / 2
             return self.out_of_scope[declined[0].passage.id] if near else None
         roles = reading.roles

@@ -405,6 +405,15 @@ def _sound_out(text: str) -> str:
     return text
 
 
+# "What is X?", "explain how X works": a definition, which the knowledge gives only of its own terms.
+_DEFINITION = re.compile(
+    r"^(?:so |ok |okay |and |but |hey |hi )?(?:(?:can|could) you )?(?:please )?"
+    r"(?:what (?:is|s|are|re) (?:a |an |the )?|whats (?:a |an |the )?|define |definition of |meaning of |"
+    r"explain (?:what |how )?(?:a |an |the )?|walk me through |tell me (?:what|about) )"
+    r"|\bhow (?:does|do) (?:a |an |the )?(?:\w+ ){1,3}work\b"
+)
+
+
 # "Summarize this email" is a task; "summarize how the two roles differ" is what the knowledge is for.
 _SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will you )?(?:summarize|summarise)\b")
 
@@ -528,6 +537,9 @@ class Reading:
     """The role the question's work points to when it names none: PM for a rollout, ITM for the department."""
     other_job: bool = False
     """The question is about another job and names neither role ("what does a UX designer do")."""
+    asks_definition: bool = False
+    """The question asks what a thing is, with no role, no comparison and no work of either role in it
+    ("what is technical debt?", "explain how a Kanban board works")."""
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -607,6 +619,17 @@ class QuestionReader:
             or (len(mentions.roles) == 1 and bool(_STRONG_COMPARE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
+            asks_definition=(
+                not mentions.roles
+                and bool(_DEFINITION.search(corrected))
+                and not re.search(r"\blike\b", corrected)  # "what's a typical week like?" describes work
+                and len(content_words(mentions.remainder.split())) <= 4
+                and not _STRONG_COMPARE.search(corrected)
+                and not _ROLE_WORK.search(corrected)
+                and not _PROJECT_HINT.search(corrected)
+                and not _DEPARTMENT_HINT.search(corrected)
+                and not _FOLLOW_UP.search(corrected)
+            ),
             other_job=(
                 not mentions.roles
                 and not _ROLE_WORK.search(corrected)

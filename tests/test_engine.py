@@ -156,6 +156,21 @@ def test_a_comparison_on_a_topic_one_role_lacks_lets_that_roles_closest_passage_
     assert answer.note is not None and "no IT Manager passage on vendor management" in answer.note
 
 
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        ("What is technical debt?", True),  # "debt": a word the knowledge never uses
+        ("Explain how a Kanban board works", True),
+        ("what is vendor management?", False),  # the knowledge's own term
+        ("what's a typical week like running a system changeover?", False),  # describes the work, defines nothing
+    ],
+)
+def test_a_definition_of_a_thing_the_knowledge_never_names_is_declined(
+    engine: Engine, question: str, declined: bool
+) -> None:
+    assert (engine.ask(question).kind == "fallback") is declined
+
+
 def test_a_comparison_puts_the_role_just_asked_about_first(engine: Engine) -> None:
     _, follow_up = converse(engine, "how does an IT project manager communicate?", "what about the IT manager, same thing?")
     assert follow_up.kind == "comparison"
