@@ -86,6 +86,10 @@ class Thresholds:
     """The classifier's out-of-scope vote counts only when the best passage has this many alternate questions."""
     hinted_role_factor: float = 0.7
     """With no role named, passages for the role the question's work does not point to are scaled by this."""
+    sure_vote: float = 0.5
+    """A classifier probability this high for a passage (and `sure_vote_margin` times out of scope)..."""
+    sure_vote_margin: float = 4.0
+    """...keeps a question mostly in unfamiliar words from falling back for that alone."""
     named_topic_ratio: float = 0.5
     """A passage whose topic the question names word for word wins over a better-scoring one it does not name,
     if it scores at least this share of it."""
@@ -431,9 +435,12 @@ class Engine:
         # A question naming a role needs the classifier to back out of scope at least half as much as a passage.
         if out_of_scope >= t.max_out_of_scope and (not reading.roles or out_of_scope >= t.role_agreement * in_scope):
             return None
-        if out_of_scope >= t.unfamiliar_out_of_scope and self._own_share(reading) < t.min_own_share:
+        # A passage the classifier is sure of outweighs a question told mostly in words the knowledge lacks
+        # ("the printer on the third floor jams every single morning: who sorts this out?").
+        sure = in_scope >= t.sure_vote and in_scope >= t.sure_vote_margin * out_of_scope
+        if not sure and out_of_scope >= t.unfamiliar_out_of_scope and self._own_share(reading) < t.min_own_share:
             return None
-        if best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
+        if not sure and best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
         ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
         if not roles and reading.role_hint:  # "who arranges freelancers for a short rollout": the PM

@@ -348,7 +348,7 @@ _FOLLOW_UP = re.compile(
 # product picks, and prices. (It describes two roles; it has no procedures, products or figures.)
 _DECLINE = re.compile(
     r"^(?:how (?:do|can|should|would) (?:i|we|you) |how to |steps to |help me )"
-    r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw|format|export|import|delete|recover|"
+    r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw|format|export|import|delete|recover|calculate|compute|"
     r"upgrade my|update my|fix my|fix this|fix the|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
     r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
@@ -468,6 +468,9 @@ _PICK = re.compile(
 )
 
 
+_CHOOSING = re.compile(r"\b(?:choose|choosing|decide|deciding|pick|picking|torn|prefer|changed|change)\b")
+
+
 def _is_thing(word: str) -> bool:
     return word not in STOPWORDS and word not in _ROLE_SIDE_WORDS and not word.isdigit()
 
@@ -497,10 +500,12 @@ def compares_other_things(remainder: str, roles: Sequence[str]) -> bool:
                 return True
         return False
 
+    # "between the kickoff and the wrap-up" is a stretch of time: only a difference or a choice sets two apart.
+    weighs = bool(_STRONG_COMPARE.search(remainder) or _PICK.search(remainder) or _CHOOSING.search(remainder))
     for i, word in enumerate(words):
         if word in ("vs", "versus") and (side(reversed(words[:i])) or side(words[i + 1 :])):
             return True
-        if word == "between" and "and" in words[i + 1 : i + 5]:
+        if word == "between" and "and" in words[i + 1 : i + 5] and weighs:
             j = words.index("and", i + 1)
             if _BOTH_ROLES_WORDS.intersection(words[i + 1 : j]):
                 continue  # "between the two roles and ...".

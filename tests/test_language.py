@@ -294,6 +294,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("how long does it take to become an IT manager?", True),
         ("is the job market for IT project managers good right now?", True),
         ("who founded Microsoft?", True),
+        ("how do I calculate earned value on a project?", True),
         ("tell me a joke about programmers", True),
         ("what are the eligibility requirements to sit the PMP exam?", True),
         ("how do I get promoted from IT project manager to IT manager?", True),  # the asker's own move
@@ -339,6 +340,8 @@ def test_a_question_about_another_job_is_noticed(reader: QuestionReader, questio
         ("which is best for an IT PM, scrum or kanban?", True),
         ("PM or IT manager, which is better for me?", False),  # the two roles
         ("which is better, leading a project or running a department?", False),
+        ("what keeps the PM busy between the kickoff meeting and the wrap-up party?", False),  # a stretch of time
+        ("what changed between ITIL v3 and ITIL 4?", True),
     ],
 )
 def test_a_comparison_of_something_other_than_the_two_roles_is_noticed(question: str, other: bool) -> None:
