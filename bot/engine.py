@@ -15,6 +15,7 @@ from bot.language import (
     COMPARE_WORDS,
     ITM,
     PM,
+    SETTING,
     QuestionReader,
     Reading,
     SynonymMap,
@@ -297,7 +298,7 @@ class Engine:
 
     def _own_share(self, reading: Reading) -> float:
         """The share of a question's topic words that the passages' texts or the synonym map use."""
-        words = reading.content
+        words = [w for w in reading.content if w not in SETTING]
         return sum(stem(w) in self._own_words for w in words) / len(words) if words else 1.0
 
     @staticmethod

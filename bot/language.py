@@ -31,6 +31,16 @@ FILLER = frozenset(
     wut wot whut wanna gonna tryna gotta kinda sorta lemme gimme dunno cuz coz tho idk tbh imo ngl
     """.split()
 )
+# Who and where the asker is ("my uncle at the city council"): the setting of a question, not its topic.
+SETTING = frozenset(
+    """
+    uncle aunt dad mum mom father mother brother sister cousin friend friends wife husband daughter son kid kids
+    neighbour neighbor mate colleague colleagues
+    school schools hospital hospitals bank banks shop shops store stores factory factories council city town
+    office offices startup startups restaurant restaurants hotel hotels charity charities clinic clinics
+    warehouse warehouses chain agency firm firms company companies business businesses organisation organization
+    """.split()
+)
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
 COMPARE_WORDS = frozenset(
     """
@@ -50,19 +60,20 @@ STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "b
 # "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
 
 # Role mentions over normalized tokens. Longest first so "it project manager" wins over "project manager".
-_OUR = r"(?:(?:the|our|a|an|my|their|this|that|your|his|her|one|some|every|any|big|new|company s|our company s|a company s)\s)*"
+_OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|any|big|new|company s|our company s|a company s)\s)*"
 _PROJECT_WORK = (
-    r"(?:project|projects|rollout|rollouts|roll out|launch|relaunch|go live|golive|migration|implementation|"
-    r"upgrade|build|initiative|programme|deployment|release|overhaul|revamp)"
+    r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
+    r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
+    r"changeover|system change|system switch|software switch)"
 )
 _LEADS = (
     r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
     r"is leading|owns|owning|driving|drives|steering|steers|coordinating|coordinates|organizing|organising|"
-    r"on|of|for)"
+    r"delivering|delivers|deliver|hired to deliver|brought in to lead|on|of|for)"
 )
 _IT_UNIT = (
     r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
-    r"(?:department|dept|team|side|operations|function|group|division|shop|services)"
+    r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit)"
 )
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders|guy|gal|person|lady|dude)\b", PM),
@@ -71,9 +82,16 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it|information technology) (?:project|proj) management\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
-        rf"\b(?:person|guy|gal|woman|man|someone|somebody|whoever|lead|leader|owner|manager|boss|i m|i am|im)\b"
+        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|lead|leader|owner|manager|boss|i m|i am|im)\b"
         rf"(?: who| that)?"
-        rf"(?: is)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,2}}?{_PROJECT_WORK}\b",
+        rf"(?: is| was)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,3}}?{_PROJECT_WORK}\b",
+        PM,
+    ),
+    # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
+    (
+        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|lead|leader|owner)\b(?: who| that)?(?: is| was)? "
+        rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ s )?new (?:[a-z0-9]+ ){{0,2}}?"
+        rf"(?:system|systems|platform|portal|app|website|site|software|tool|intranet|crm|erp)\b",
         PM,
     ),
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
@@ -384,6 +402,7 @@ _DECLINE = re.compile(
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"
     r"\b(?:who|whom) (?:\w+ ){0,5}?reports? (?:directly )?(?:to|into)$|\breporting lines?\b|\breports? to whom\b|"
+    r"\bhow many (?:people|staff|employees|reports) (?:\w+ ){0,2}?report\b|\bdirect reports\b|"
     # The job market and how long things take: figures the knowledge does not give.
     r"\bjob (?:outlook|market|prospects)\b|\bjobs? (?:open|available|out there)\b|"
     r"\b(?:lots of|many|any) (?:\w+ ){0,3}jobs\b|\bdemand for\b|\bhow long (?:does|will|would|did) it take\b|"

@@ -46,6 +46,7 @@ def converse(engine: Engine, *questions: str) -> list[Answer]:
         ("Who handles vendors?", "pm-vendor-management"),
         ("i wanna be an IT managr, wut would my job be like", "itm-responsibilities"),  # texting words
         ("whats the roll of an IT manager", "itm-responsibilities"),  # spelled as it sounds
+        ("My uncle runs the computer department at the city council. What are his main duties?", "itm-responsibilities"),
         (  # mostly words the knowledge lacks, but the classifier is sure
             "The printer on the third floor jams every single morning. Who in the company is supposed to sort this kind"
             " of thing out?",

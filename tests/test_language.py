@@ -100,6 +100,13 @@ def test_stem_lets_word_forms_meet(words: tuple[str, str], same: bool) -> None:
         ("who handles vendors", ()),
         ("moving into IT project management", (PM,)),  # the career field
         ("what does project management involve", ()),  # a topic, not a role
+        ("how should the person delivering the new parent portal talk to teachers?", (PM,)),
+        ("the lead on our bank's app relaunch", (PM,)),
+        ("a woman who was brought in to lead the new permits system", (PM,)),
+        ("she wants to be the person who runs new tech launches", (PM,)),
+        ("replacing the retiring head of the computer section", (ITM,)),
+        ("the person who'll run its whole tech team", (ITM,)),
+        ("who runs the new servers?", ()),
     ],
 )
 def test_find_roles(text: str, roles: tuple[str, ...]) -> None:
@@ -295,6 +302,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("is the job market for IT project managers good right now?", True),
         ("who founded Microsoft?", True),
         ("how do I calculate earned value on a project?", True),
+        ("how many people usually report to an IT manager?", True),  # a reporting line
         ("tell me a joke about programmers", True),
         ("what are the eligibility requirements to sit the PMP exam?", True),
         ("how do I get promoted from IT project manager to IT manager?", True),  # the asker's own move
