@@ -242,6 +242,10 @@ class Engine:
         # question mostly in other words needs only a small out-of-scope vote to be declined.
         self._own_words = {stem(w) for w in synonyms.words()} | self._text_stems(knowledge.passages)
         self._rankings: dict[str, tuple[list[Hit], dict[str, float]]] = {}
+        # Words of the topics' titles that name a topic ("leadership", "vendor"), not the work in general.
+        self._title_stems = {
+            stem(w) for p in knowledge.passages for w in content_words(p.topic.split("-"))
+        } - {stem(w) for w in ("work", "project", "management", "overview", "conclusion")}
         self.classifier = self._classifier(knowledge.passages)
         self.retriever = Retriever(
             knowledge.passages,
@@ -430,6 +434,10 @@ class Engine:
             agreement = t.role_agreement if reading.roles else t.negative_agreement
             if out_of_scope >= agreement * in_scope:  # the classifier agrees, at least a little
                 return self.out_of_scope[declined[0].passage.id]
+        # "Two different kinds of tech boss, is that true?": whether the roles differ at all, not on one thing.
+        bottom_line = compare and reading.whether_different and not self._names_a_title_word(reading)
+        if bottom_line and reading.roles:
+            return _Plan("conclusion", BOTH_ROLES, compare=True)  # a role named: in scope, however few words match
         if not hits or best_score < t.min_score:
             return None
         out_of_scope, in_scope = self._trusted_votes(reading, hits) if not named else (0.0, 0.0)
@@ -453,6 +461,8 @@ class Engine:
             named_topic = next((h for h in ranked[:5] if self._names_topic(reading, h.passage.topic)), None)
             if named_topic is not None and named_topic.score >= t.named_topic_ratio * top.score:
                 top = named_topic
+        if bottom_line:
+            return _Plan("conclusion", BOTH_ROLES, compare=True)
         if compare:
             topic = top.passage.topic
             if not self._has_both_roles(topic):
@@ -473,6 +483,11 @@ class Engine:
         if len(reading.roles) == 2:
             return True  # the two roles set side by side, in the knowledge's own words: what it is for
         return self._names_topic(reading, passage.topic)
+
+    def _names_a_title_word(self, reading: Reading) -> bool:
+        """Whether a question uses a word of a topic's title in any form ("communicate", "leaders")."""
+        words = {stem(w) for w in reading.content}
+        return any(w.startswith(t) for w in words for t in self._title_stems)
 
     @staticmethod
     def _names_topic(reading: Reading, topic: str) -> bool:

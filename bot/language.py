@@ -349,6 +349,17 @@ _STRONG_COMPARE = re.compile(
     r"similarities|alike|diff|both|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
     r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
+# Whether the two are different jobs at all, rather than how they differ on something: "two different kinds of
+# tech boss, is that true?", "are they the same job?", "why would a company need two different people?"
+_WHETHER_DIFFERENT = re.compile(
+    r"\b(?:different|another|separate|distinct) (?:kinds? of |types? of |sorts? of )?(?:role|roles|job|jobs|people|"
+    r"person|positions?|titles?|bosses|tech bosses)\b|"
+    r"\b(?<!that )(?<!this )same (?:person|title|job|role|thing|people|position)\b|\bone and the same\b|"
+    r"\b(?:two|2) (?:different |separate |distinct )?(?:kinds|types|sorts) of\b|"
+    r"\b(?:two|2) different (?:people|jobs|roles|positions|titles)\b|"
+    r"\bdifference between (?:these|those|the) (?:two|2) (?:jobs|roles|positions|titles)\b(?! in| on| when)|"
+    r"\binterchangeabl\w*\b"
+)
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 # Words that point back at a role already talked about.
 _POINTERS = r"they|their|them|theirs|he|she|his|her|that role|this role|that job|this job"
@@ -561,6 +572,8 @@ class Reading:
     """The role the question's work points to when it names none: PM for a rollout, ITM for the department."""
     other_job: bool = False
     """The question is about another job and names neither role ("what does a UX designer do")."""
+    whether_different: bool = False
+    """The question asks whether the two are different jobs at all, not how they differ on one thing."""
     asks_definition: bool = False
     """The question asks what a thing is, with no role, no comparison and no work of either role in it
     ("what is technical debt?", "explain how a Kanban board works")."""
@@ -643,6 +656,9 @@ class QuestionReader:
             or (len(mentions.roles) == 1 and bool(_STRONG_COMPARE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
+            whether_different=bool(_WHETHER_DIFFERENT.search(corrected))
+            and not _FOLLOW_UP.search(corrected)
+            and not _ASKS_WHO.search(corrected),
             asks_definition=(
                 not mentions.roles
                 and bool(_DEFINITION.search(corrected))

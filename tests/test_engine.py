@@ -177,6 +177,21 @@ def test_a_definition_of_a_thing_the_knowledge_never_names_is_declined(
     assert (engine.ask(question).kind == "fallback") is declined
 
 
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("why would one company need two different people in charge of computer stuff??", "conclusion"),
+        ("My dad was told there are two different kinds of tech boss. Is that true?", "conclusion"),
+        ("Do IT managers and IT project managers communicate with different people in different ways?",
+         "communication-skills"),  # how they differ on one thing
+    ],
+)
+def test_whether_the_two_are_different_jobs_at_all_is_the_bottom_line(engine: Engine, question: str, first: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind == "comparison"
+    assert answer.sources[0].topic == first
+
+
 def test_a_comparison_puts_the_role_just_asked_about_first(engine: Engine) -> None:
     _, follow_up = converse(engine, "how does an IT project manager communicate?", "what about the IT manager, same thing?")
     assert follow_up.kind == "comparison"
