@@ -377,7 +377,7 @@ _FOLLOW_UP = re.compile(
 # product picks, and prices. (It describes two roles; it has no procedures, products or figures.)
 _DECLINE = re.compile(
     r"^(?:how (?:do|can|should|would) (?:i|we|you) |how to |steps to |help me )"
-    r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw|format|export|import|delete|recover|calculate|compute|"
+    r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw(?! up)|format|export|import|delete|recover|calculate|compute|"
     r"upgrade my|update my|fix my|fix this|fix the|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
     r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
@@ -409,6 +409,12 @@ _DECLINE = re.compile(
     # HR policies and safety advice: "parental leave", "do they reimburse", "is it safe to use public wifi".
     r"\b(?:parental|maternity|paternity|sick|annual|compassionate|unpaid) leave\b|\bleave policy\b|"
     r"\bsick (?:pay|days)\b|\breimburse\w*\b|\bexpense (?:claim|claims|policy)\b|\bis it safe to\b|"
+    # Law, tax, statistics, budgets' figures and building safety: "what are the GDPR fines", "the burnout rate".
+    r"\b(?:tax rates?|taxes|income tax|fines|gdpr fine|penalty|penalties|notice period|legally|is it legal|"
+    r"legal requirements?|statistics|percentage of|fire drills?|fire safety|fire alarms?|health and safety|first aid)\b|"
+    r"\b(?:burnout|failure|success|pass|dropout|unemployment) rates?\b|"
+    r"\bhow much (?:should|do|would|will) (?:i|we|you) (?:budget|spend|set aside)\b|"
+    r"\bwill (?:ai|automation|robots|chatgpt) (?:\w+ )?(?:replace|take over)\b|"
     # Reporting lines: who the roles answer to is not in the knowledge.
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"
@@ -444,6 +450,14 @@ _DEFINITION = re.compile(
 )
 
 
+# The asker's own broken thing: "my password expired and now I'm locked out", a support request, when no role
+# is asked about ("my laptop keeps crashing, does the IT manager handle that?" asks about the role).
+_MY_TECH_PROBLEM = re.compile(
+    r"\b(?:my|i m|i am|i ve|i)\b (?:\w+ ){0,4}?(?:locked out|expired|broken|crashed|not working|stopped working|"
+    r"won t (?:start|turn on|connect|print|load|open)|keeps (?:crashing|freezing|disconnecting|dropping))\b"
+)
+
+
 # "Summarize this email" is a task; "summarize how the two roles differ" is what the knowledge is for.
 _SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will you )?(?:summarize|summarise)\b")
 
@@ -476,7 +490,7 @@ _ABOUT_OTHER_JOB = re.compile(
     rf"\b(?:become|becoming|be) (?:a |an )?(?:[a-z]+ ){{0,2}}?{_OTHER_JOB}\b|"
     rf"\b(?:role|job|duties|responsibilities|salary|pay|skills|qualifications|career|day|work) (?:of|for) "
     rf"(?:a |an |the )?{_OTHER_JOB}\b|"
-    rf"\b(?:a|an|the|do|does|should|must) {_OTHER_JOB} (?:do|does|need|needs|earn|earns|make|makes|require|"
+    rf"\b(?:a|an|the|do|does|should|must) {_OTHER_JOB} (?:actually |really |usually |typically )?(?:do|does|need|needs|earn|earns|make|makes|require|"
     rf"requires|have|know)\b|"
     rf"\b{_OTHER_JOB} s? (?:role|job|duties|responsibilities|salary|skills|qualifications|career)\b"
 )
@@ -650,6 +664,7 @@ class QuestionReader:
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
             repaired=frozenset(c for n, c in zip(normalized.split(), corrected.split()) if n != c),
             decline_cue=bool(_DECLINE.search(normalized))
+            or bool(not mentions.roles and _MY_TECH_PROBLEM.search(normalized) and not _ASKS_WHO.search(normalized))
             or bool(_SUMMARIZE.search(normalized) and not mentions.roles and not _STRONG_COMPARE.search(corrected)),
             # "is a product manager the same as a project manager?": a role set beside another job.
             compares_other=compares_other_things(mentions.remainder, mentions.roles)
