@@ -64,12 +64,13 @@ _OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|a
 _PROJECT_WORK = (
     r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
     r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
-    r"changeover|system change|system switch|software switch)"
+    r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to)"
 )
 _LEADS = (
     r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
     r"is leading|owns|owning|driving|drives|steering|steers|coordinating|coordinates|organizing|organising|"
-    r"delivering|delivers|deliver|hired to deliver|brought in to lead|on|of|for)"
+    r"delivering|delivers|deliver|hired to deliver|brought in to lead|to lead|to run|to manage|to oversee|to deliver|"
+    r"to coordinate|on|of|for)"
 )
 _IT_UNIT = (
     r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
@@ -411,7 +412,8 @@ _DECLINE = re.compile(
     r"\bsick (?:pay|days)\b|\breimburse\w*\b|\bexpense (?:claim|claims|policy)\b|\bis it safe to\b|"
     # Law, tax, statistics, budgets' figures and building safety: "what are the GDPR fines", "the burnout rate".
     r"\b(?:tax rates?|taxes|income tax|fines|gdpr fine|penalty|penalties|notice period|legally|is it legal|"
-    r"legal requirements?|statistics|percentage of|fire drills?|fire safety|fire alarms?|health and safety|first aid)\b|"
+    r"legal requirements?|statistics|percentage of|fire drills?|fire safety|fire alarms?|health and safety|first aid|"
+    r"refunds?|warrant(?:y|ies)|money back)\b|"
     r"\b(?:burnout|failure|success|pass|dropout|unemployment) rates?\b|"
     r"\bhow much (?:should|do|would|will) (?:i|we|you) (?:budget|spend|set aside)\b|"
     r"\bwill (?:ai|automation|robots|chatgpt) (?:\w+ )?(?:replace|take over)\b|"

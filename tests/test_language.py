@@ -102,6 +102,8 @@ def test_stem_lets_word_forms_meet(words: tuple[str, str], same: bool) -> None:
         ("what does project management involve", ()),  # a topic, not a role
         ("how should the person delivering the new parent portal talk to teachers?", (PM,)),
         ("the lead on our bank's app relaunch", (PM,)),
+        ("we're bringing in someone to lead the switch to a new payments platform", (PM,)),
+        ("who picks the contractor for a new app build?", ()),  # the contractor is the vendor
         ("a woman who was brought in to lead the new permits system", (PM,)),
         ("she wants to be the person who runs new tech launches", (PM,)),
         ("replacing the retiring head of the computer section", (ITM,)),
@@ -312,6 +314,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("I forgot my password and I'm locked out, who helps me?", False),  # asks which role helps
         ("is it fine for the PM to be fuzzy on how the internet works?", False),
         ("how do I draw up a plan for our new system launch?", False),
+        ("how do I get a refund from the supplier for a till that broke?", True),
         ("tell me a joke about programmers", True),
         ("what are the eligibility requirements to sit the PMP exam?", True),
         ("how do I get promoted from IT project manager to IT manager?", True),  # the asker's own move
