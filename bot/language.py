@@ -74,7 +74,7 @@ _LEADS = (
 )
 _IT_UNIT = (
     r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
-    r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit)"
+    r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit|systems)"
 )
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders|guy|gal|person|lady|dude)\b", PM),
@@ -91,7 +91,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
     (
         rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|lead|leader|owner)\b(?: who| that)?(?: is| was)? "
-        rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ s )?new (?:[a-z0-9]+ ){{0,2}}?"
+        rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ ){{0,2}}?(?:[a-z0-9]+ s )?new (?:[a-z0-9]+ ){{0,2}}?"
         rf"(?:system|systems|platform|portal|app|website|site|software|tool|intranet|crm|erp)\b",
         PM,
     ),
@@ -119,7 +119,7 @@ _SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ies",
 # "IT" must be capitals here: "whoever is in charge of it" points at something else.
 _RUNS = (
     r"\b(?:(?:[Hh]ead|[Hh]eading|[Hh]eads) up|[Hh]ead of|[Bb]oss of|[Rr]uns|[Rr]unning|[Rr]un|[Mm]anages|[Mm]anaging|"
-    r"[Oo]versees|[Oo]verseeing|[Ll]ooks after|[Ll]ooking after|in charge of|responsible for) (?:the |our |all (?:of )?|their )?"
+    r"[Oo]versees|[Oo]verseeing|[Ll]ooks after|[Ll]ooking after|in charge of|responsible for) (?:all (?:of )?)?(?:the |our |their )?"
 )
 _IT_IN_ONE_WORD = re.compile(
     rf"({_RUNS})(IT|(?i:tech|technology|the computers|computers))\b(?! ?(?i:department|dept|team|project|projects|"
@@ -347,7 +347,7 @@ class SynonymMap:
 _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
-    r"similarities|alike|diff|both|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
+    r"similarities|alike|diff|both|stack up|stacks up|measure up|measures up|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
     r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
 # Whether the two are different jobs at all, rather than how they differ on something: "two different kinds of

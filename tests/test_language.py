@@ -104,6 +104,8 @@ def test_stem_lets_word_forms_meet(words: tuple[str, str], same: bool) -> None:
         ("the lead on our bank's app relaunch", (PM,)),
         ("we're bringing in someone to lead the switch to a new payments platform", (PM,)),
         ("who picks the contractor for a new app build?", ()),  # the contractor is the vendor
+        ("is being a sharp problem-solver important for the person in charge of a council's computer systems?", (ITM,)),
+        ("the man heading up our school library's new system", (PM,)),
         ("a woman who was brought in to lead the new permits system", (PM,)),
         ("she wants to be the person who runs new tech launches", (PM,)),
         ("replacing the retiring head of the computer section", (ITM,)),
