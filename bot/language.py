@@ -100,7 +100,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         rf"\b(?:head|heads|heading up|heads up|head up|boss|chief|director|manager|in charge of|runs|run|running|"
         rf"manages|managing|oversees|overseeing|leads|leading|looks after|looking after|responsible for) (?:of )?{_OUR}"
-        rf"(?:whole |entire |internal |all |all of )?{_OUR}{_IT_UNIT}\b",
+        rf"(?:whole |entire |internal |all |all of )?{_OUR}(?:[a-z0-9]+ s )?{_IT_UNIT}\b",
         ITM,
     ),
     (r"\b(?:itm|itms|itmanager|itmanagers)\b", ITM),
@@ -488,6 +488,11 @@ _DEPARTMENT_HINT = re.compile(
 # Work of the two roles, named without the role: "do I need to be a programmer to run IT projects?"
 _ROLE_WORK = re.compile(rf"\b(?:{_PROJECT_WORK}|projects|{_IT_UNIT})\b")
 _JOB = re.compile(rf"\b{_OTHER_JOB}\b")
+# Words that set one thing beside another ("the same as", "different from"), not "do it differently".
+_SET_BESIDE = re.compile(
+    r"\b(?:same as|vs|versus|difference between|different from|differ from|differs from|compared (?:to|with)|"
+    r"compare|than)\b"
+)
 _ABOUT_OTHER_JOB = re.compile(
     rf"\b(?:become|becoming|be) (?:a |an )?(?:[a-z]+ ){{0,2}}?{_OTHER_JOB}\b|"
     rf"\b(?:role|job|duties|responsibilities|salary|pay|skills|qualifications|career|day|work) (?:of|for) "
@@ -670,7 +675,7 @@ class QuestionReader:
             or bool(_SUMMARIZE.search(normalized) and not mentions.roles and not _STRONG_COMPARE.search(corrected)),
             # "is a product manager the same as a project manager?": a role set beside another job.
             compares_other=compares_other_things(mentions.remainder, mentions.roles)
-            or (len(mentions.roles) == 1 and bool(_STRONG_COMPARE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
+            or (len(mentions.roles) == 1 and bool(_SET_BESIDE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
             whether_different=bool(_WHETHER_DIFFERENT.search(corrected))

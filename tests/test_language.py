@@ -264,6 +264,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
     assert not reader.read("and what about leadership for that same role?").compare_cue
     assert reader.read("is a product manager the same as a project manager?").compares_other  # another job
     assert not reader.read("is an IT manager the same as a project manager?").compares_other
+    assert not reader.read("the head of our computer team talks in jargon to teachers, what should he do differently?").compares_other
     assert reader.read("what about the project guy?").roles == (PM,)
     assert not reader.read("our rollout lead never says much. what should she do differently?").compare_cue  # one person
     assert reader.read("does she lead differently from an IT manager?").compare_cue  # a role beside her
