@@ -83,7 +83,8 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it|information technology) (?:project|proj) management\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
-        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|lead|leader|owner|manager|boss|i m|i am|im)\b"
+        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|the one|lead|leader|owner|manager|boss|i m|"
+        rf"i am|im)\b"
         rf"(?: who| that)?"
         rf"(?: is| was)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,3}}?{_PROJECT_WORK}\b",
         PM,
@@ -379,7 +380,8 @@ _FOLLOW_UP = re.compile(
 _DECLINE = re.compile(
     r"^(?:how (?:do|can|should|would) (?:i|we|you) |how to |steps to |help me )"
     r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw(?! up)|format|export|import|delete|recover|calculate|compute|"
-    r"upgrade my|update my|fix my|fix this|fix the|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
+    r"upgrade my|update my|fix my|fix this|fix the|(?:organise|organize|plan|throw|run) an? (?:\w+ ){0,2}?(?:day|party|"
+    r"event|offsite|retreat|celebration|lunch|dinner)|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
     r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
@@ -417,6 +419,10 @@ _DECLINE = re.compile(
     r"\b(?:burnout|failure|success|pass|dropout|unemployment) rates?\b|"
     r"\bhow much (?:should|do|would|will) (?:i|we|you) (?:budget|spend|set aside)\b|"
     r"\bwill (?:ai|automation|robots|chatgpt) (?:\w+ )?(?:replace|take over)\b|"
+    r"\b(?:ai|automation|robots|chatgpt) (?:will|going to|gonna) (?:\w+ )?(?:replace|take over)\b|"
+    # About the bot itself: "do you ever get bored?"
+    r"^(?:do|are|can|have|did|will|would) you (?:ever )?(?:get bored|get tired|feel|sleep|dream|eat|have feelings|"
+    r"have a name|have friends|like me|love me)\b|"
     # Reporting lines: who the roles answer to is not in the knowledge.
     r"\breports? (?:directly )?(?:to|into) (?:the |a |an )?(?:ceo|cfo|cio|cto|coo|board|director|directors|vp|"
     r"vice president|owner|founder|president|md|managing director)\b|"

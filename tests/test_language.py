@@ -106,6 +106,7 @@ def test_stem_lets_word_forms_meet(words: tuple[str, str], same: bool) -> None:
         ("who picks the contractor for a new app build?", ()),  # the contractor is the vendor
         ("is being a sharp problem-solver important for the person in charge of a council's computer systems?", (ITM,)),
         ("the man heading up our school library's new system", (PM,)),
+        ("the one running a single rollout or the one running the whole tech department?", (PM, ITM)),
         ("a woman who was brought in to lead the new permits system", (PM,)),
         ("she wants to be the person who runs new tech launches", (PM,)),
         ("replacing the retiring head of the computer section", (ITM,)),
@@ -318,6 +319,10 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("is it fine for the PM to be fuzzy on how the internet works?", False),
         ("how do I draw up a plan for our new system launch?", False),
         ("how do I get a refund from the supplier for a till that broke?", True),
+        ("do you think AI will replace help desk jobs in the next five years?", True),
+        ("how do I organise a team-building day for 20 people?", True),
+        ("do you ever get bored?", True),  # about the bot itself
+        ("do you know what an IT manager does?", False),
         ("tell me a joke about programmers", True),
         ("what are the eligibility requirements to sit the PMP exam?", True),
         ("how do I get promoted from IT project manager to IT manager?", True),  # the asker's own move
