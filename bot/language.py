@@ -462,7 +462,8 @@ _DEFINITION = re.compile(
 # is asked about ("my laptop keeps crashing, does the IT manager handle that?" asks about the role).
 _MY_TECH_PROBLEM = re.compile(
     r"\b(?:my|i m|i am|i ve|i)\b (?:\w+ ){0,4}?(?:locked out|expired|broken|crashed|not working|stopped working|"
-    r"won t (?:start|turn on|connect|print|load|open)|keeps (?:crashing|freezing|disconnecting|dropping))\b"
+    r"won t (?:start|turn on|connect|print|load|open)|keeps (?:crashing|freezing|disconnecting|dropping))\b|"
+    r"\b(?:keeps (?:crashing|freezing|disconnecting|dropping)|stopped working|not working) (?:\w+ ){0,2}?(?:on my|my|for me)\b"
 )
 
 

@@ -322,6 +322,7 @@ def test_reader_marks_comparisons_follow_ups_and_the_other_role(reader: Question
         ("do you think AI will replace help desk jobs in the next five years?", True),
         ("how do I organise a team-building day for 20 people?", True),
         ("do you ever get bored?", True),  # about the bot itself
+        ("wifi keeps disconnecting on my laptop every few minutes", True),  # a support request
         ("do you know what an IT manager does?", False),
         ("tell me a joke about programmers", True),
         ("what are the eligibility requirements to sit the PMP exam?", True),
