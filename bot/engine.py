@@ -386,7 +386,7 @@ class Engine:
         roles = reading.roles
         if reading.other_role and not roles and len(conversation.roles) == 1:
             roles = tuple(r for r in BOTH_ROLES if r not in conversation.roles)
-        compare = len(roles) == 2 or (reading.compare_cue and len(roles) <= 1)
+        compare = len(roles) == 2 or ((reading.compare_cue or reading.whether_different) and len(roles) <= 1)
 
         route = self.routes.match(reading.remainder) if not reading.unknown else None
         if route is not None and route.intent.needs_role and not (roles or conversation.roles):
@@ -436,8 +436,9 @@ class Engine:
                 return self.out_of_scope[declined[0].passage.id]
         # "Two different kinds of tech boss, is that true?": whether the roles differ at all, not on one thing.
         bottom_line = compare and reading.whether_different and not self._names_a_title_word(reading)
+        bottom = "overview" if reading.mixed_up else "conclusion"  # why people mix them up: the introduction
         if bottom_line and reading.roles:
-            return _Plan("conclusion", BOTH_ROLES, compare=True)  # a role named: in scope, however few words match
+            return _Plan(bottom, BOTH_ROLES, compare=True)  # a role named: in scope, however few words match
         if not hits or best_score < t.min_score:
             return None
         out_of_scope, in_scope = self._trusted_votes(reading, hits) if not named else (0.0, 0.0)
@@ -462,7 +463,7 @@ class Engine:
             if named_topic is not None and named_topic.score >= t.named_topic_ratio * top.score:
                 top = named_topic
         if bottom_line:
-            return _Plan("conclusion", BOTH_ROLES, compare=True)
+            return _Plan(bottom, BOTH_ROLES, compare=True)
         if compare:
             topic = top.passage.topic
             if not self._has_both_roles(topic):

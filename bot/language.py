@@ -360,7 +360,11 @@ _WHETHER_DIFFERENT = re.compile(
     r"\b(?:two|2) (?:different |separate |distinct )?(?:kinds|types|sorts) of\b|"
     r"\b(?:two|2) different (?:people|jobs|roles|positions|titles)\b|"
     r"\bdifference between (?:these|those|the) (?:two|2) (?:jobs|roles|positions|titles)\b(?! in| on| when)|"
-    r"\binterchangeabl\w*\b"
+    r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any) difference\b"
+)
+# Why people take one for the other: what the article's introduction is about.
+_MIXED_UP = re.compile(
+    r"\binterchangeabl\w*\b|\bmix(?:es|ing)? (?:\w+ ){0,3}?up\b|\bmixed up\b|\btwo names for\b|\bconfus(?:e|es|ed|ing)\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 # Words that point back at a role already talked about.
@@ -394,7 +398,9 @@ _DECLINE = re.compile(
     r"\bpromot(?:ed|ion) from\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
-    r"\b(?:email address|e mail address|phone number|contact details|mobile number)\b|\binterview questions?\b|"
+    r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
+    r"\binterview questions?\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
+    r"\b(?:what does|does) (?:the )?gdpr (?:require|say|mean)\b|\bunder (?:the )?gdpr\b|"
     # Rankings of schools: "which universities have the best MBA programs?"
     r"\b(?:which|best|top|good|cheapest) (?:\w+ )?(?:universities|colleges|schools|business schools|programs|"
     r"programmes)\b|"
@@ -506,7 +512,8 @@ _ABOUT_OTHER_JOB = re.compile(
     rf"(?:a |an |the )?{_OTHER_JOB}\b|"
     rf"\b(?:a|an|the|do|does|should|must) {_OTHER_JOB} (?:actually |really |usually |typically )?(?:do|does|need|needs|earn|earns|make|makes|require|"
     rf"requires|have|know)\b|"
-    rf"\b{_OTHER_JOB} s? (?:role|job|duties|responsibilities|salary|skills|qualifications|career)\b"
+    rf"\b{_OTHER_JOB} s? (?:role|job|duties|responsibilities|salary|skills|qualifications|career|typical day|day|week|"
+    rf"routine)\b"
 )
 
 
@@ -602,6 +609,8 @@ class Reading:
     """The question is about another job and names neither role ("what does a UX designer do")."""
     whether_different: bool = False
     """The question asks whether the two are different jobs at all, not how they differ on one thing."""
+    mixed_up: bool = False
+    """...or why people take one for the other ("why do people mix them up?")."""
     asks_definition: bool = False
     """The question asks what a thing is, with no role, no comparison and no work of either role in it
     ("what is technical debt?", "explain how a Kanban board works")."""
@@ -685,9 +694,10 @@ class QuestionReader:
             or (len(mentions.roles) == 1 and bool(_SET_BESIDE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
-            whether_different=bool(_WHETHER_DIFFERENT.search(corrected))
+            whether_different=bool(_WHETHER_DIFFERENT.search(corrected) or _MIXED_UP.search(corrected))
             and not _FOLLOW_UP.search(corrected)
             and not _ASKS_WHO.search(corrected),
+            mixed_up=bool(_MIXED_UP.search(corrected)),
             asks_definition=(
                 not mentions.roles
                 and bool(_DEFINITION.search(corrected))

@@ -184,6 +184,9 @@ def test_a_definition_of_a_thing_the_knowledge_never_names_is_declined(
         ("My dad was told there are two different kinds of tech boss. Is that true?", "conclusion"),
         ("Do IT managers and IT project managers communicate with different people in different ways?",
          "communication-skills"),  # how they differ on one thing
+        ("Why do people mix up IT project managers and IT managers so often?", "overview"),  # the introduction
+        ("Two job ads look nearly identical to me: one to run the tech department, one to lead a software rollout.",
+         "conclusion"),
     ],
 )
 def test_whether_the_two_are_different_jobs_at_all_is_the_bottom_line(engine: Engine, question: str, first: str) -> None:
