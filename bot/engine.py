@@ -246,6 +246,12 @@ class Engine:
         self._title_stems = {
             stem(w) for p in knowledge.passages for w in content_words(p.topic.split("-"))
         } - {stem(w) for w in ("work", "project", "management", "overview", "conclusion")}
+        # ...and the words the synonym map files beside a whole title ("duties" beside "responsibilities").
+        titles = [{stem(w) for w in content_words(p.topic.split("-"))} & self._title_stems for p in knowledge.passages]
+        for term in knowledge.synonyms:
+            stems = {stem(w) for w in content_words(term.split())}
+            if any(title and title <= stems for title in titles):
+                self._title_stems |= stems - {stem(w) for w in ("work", "project", "management")}
         self.classifier = self._classifier(knowledge.passages)
         self.retriever = Retriever(
             knowledge.passages,

@@ -364,19 +364,21 @@ _WHETHER_DIFFERENT = re.compile(
 )
 # Why people take one for the other: what the article's introduction is about.
 _MIXED_UP = re.compile(
-    r"\binterchangeabl\w*\b|\bmix(?:es|ing)? (?:\w+ ){0,3}?up\b|\bmixed up\b|\btwo names for\b|\bconfus(?:e|es|ed|ing)\b"
+    r"\binterchangeabl\w*\b|\bmix(?:es|ing)? (?:\w+ ){0,3}?up\b|\bmixed up\b|\btwo names for\b|"
+    r"\bconfus(?:e|es|ed|ing) (?:them|the two|these|those|the roles|the jobs|one with)\b|\bget confused\b"
 )
 _OTHER_ROLE = re.compile(r"\b(?:other one|other role|other job|other position|the other|opposite role)\b")
 # Words that point back at a role already talked about.
-_POINTERS = r"they|their|them|theirs|he|she|his|her|that role|this role|that job|this job"
+_POINTERS = (
+    r"they|their|them|theirs|he|she|his|her|that role|this role|that job|this job|that person|this person|"
+    r"that guy|this guy|that woman|that man|that lady"
+)
 _PRONOUN = re.compile(rf"\b(?:{_POINTERS})\b")
 # One person: "what should she be doing differently?" compares nothing, unless a role is named beside her.
 _ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b")
 _ASKS_WHO = re.compile(r"\b(?:who|whose)\b|^(?:(?:ok|okay|so|and|but|then)\s)*(?:which role|which of them|which one)\b")
-_FOLLOW_UP = re.compile(
-    r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b|"
-    rf"\b(?:{_POINTERS}|those)\b"
-)
+_OPENER = r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b"
+_FOLLOW_UP = re.compile(rf"{_OPENER}|\b(?:{_POINTERS}|those)\b")
 
 
 # Question forms the knowledge can never answer, whatever their words: step-by-step how-tos for tools,
@@ -695,7 +697,7 @@ class QuestionReader:
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
             whether_different=bool(_WHETHER_DIFFERENT.search(corrected) or _MIXED_UP.search(corrected))
-            and not _FOLLOW_UP.search(corrected)
+            and not re.search(_OPENER, corrected)
             and not _ASKS_WHO.search(corrected),
             mixed_up=bool(_MIXED_UP.search(corrected)),
             asks_definition=(

@@ -185,6 +185,10 @@ def test_a_definition_of_a_thing_the_knowledge_never_names_is_declined(
         ("Do IT managers and IT project managers communicate with different people in different ways?",
          "communication-skills"),  # how they differ on one thing
         ("Why do people mix up IT project managers and IT managers so often?", "overview"),  # the introduction
+        ("At our firm one person keeps the computers running and a contractor sets up the new filing system. "
+         "My colleagues say they do the same job. Is that right?", "conclusion"),  # "they" is no follow-up here
+        ("I keep confusing them. Contrast the core duties of an IT manager with those of an IT project manager.",
+         "responsibilities"),  # duties: the responsibilities, by the synonym map
         ("Two job ads look nearly identical to me: one to run the tech department, one to lead a software rollout.",
          "conclusion"),
     ],
@@ -193,6 +197,11 @@ def test_whether_the_two_are_different_jobs_at_all_is_the_bottom_line(engine: En
     answer = engine.ask(question)
     assert answer.kind == "comparison"
     assert answer.sources[0].topic == first
+
+
+def test_that_person_points_back_at_the_role_talked_about(engine: Engine) -> None:
+    _, follow_up = converse(engine, "what does an IT manager do day to day?", "what should that person be good at?")
+    assert follow_up.kind != "fallback" and follow_up.sources[0].role == "it-manager"
 
 
 def test_a_comparison_puts_the_role_just_asked_about_first(engine: Engine) -> None:
