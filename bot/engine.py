@@ -387,7 +387,9 @@ class Engine:
             or defines_other
             or (reading.other_job and not conversation.roles)
         ):
-            near = declined and declined[0].score >= t.min_negative_score / 2
+            # A definition asked for gets the plain fallback, not the reply of whatever example it half meets
+            # ("what is technical debt?" is no question about another job).
+            near = declined and declined[0].score >= t.min_negative_score / 2 and not defines_other
             return self.out_of_scope[declined[0].passage.id] if near else None
         roles = reading.roles
         if reading.other_role and not roles and len(conversation.roles) == 1:

@@ -177,6 +177,12 @@ def test_a_definition_of_a_thing_the_knowledge_never_names_is_declined(
     assert (engine.ask(question).kind == "fallback") is declined
 
 
+def test_a_declined_definition_gets_the_plain_fallback_not_a_near_examples_reply(engine: Engine) -> None:
+    answer = engine.ask("What is technical debt?")
+    assert answer.kind == "fallback" and answer.intent is None
+    assert "job" not in answer.sections[0].text.split(".")[0]  # not "I don't know about that job"
+
+
 @pytest.mark.parametrize(
     ("question", "first"),
     [
