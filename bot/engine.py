@@ -408,15 +408,17 @@ class Engine:
             chosen = (role,) if role else roles
             return _Plan(topic, chosen, compare=route.intent.compare or len(chosen) == 2, intent=route)
 
+        # "the boss of all the computer people at a company": where the asker works is no topic.
+        topical = [w for w in reading.content if w not in SETTING]
         # A follow-up that names no topic of its own: keep the conversation's topic.
-        if not reading.content and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
+        if not topical and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
             if roles and len(roles) == 1 and not self._has_roles(conversation.topic):
                 return _Plan("responsibilities", roles)  # after the overview, "and the PM?": what the role does
             if roles:
                 return _Plan(conversation.topic, roles, compare=compare, follow_up=True)
             return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
 
-        if not reading.content:
+        if not topical:
             if roles and not reading.compare_cue:
                 return _Plan("responsibilities", roles)  # "IT manager?" alone: what the role is
             if reading.compare_cue:

@@ -74,16 +74,24 @@ _LEADS = (
 )
 _IT_UNIT = (
     r"(?:it|tech|technology|computer|computers|information technology|systems|infrastructure) "
-    r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit|systems)"
+    r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit|systems|crew|staff|"
+    r"folks|people|guys)"
 )
+_PERSON = r"(?:person|guy|gal|woman|lady|man|fellow|chap|bloke|dude|girl|someone|somebody)"
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders|guy|gal|person|lady|dude)\b", PM),
     (r"\b(?:it )?(?:pm|pms|itpm|itpms|pjm|projectmanager|projectmanagers|itprojectmanager)\b", PM),
+    # "the rollout lead", "our migration coordinator": a lead named after the one-off work.
+    (
+        r"\b(?:rollout|launch|migration|implementation|deployment|upgrade|go live|delivery|"
+        r"switchover|changeover|relaunch) (?:lead|leads|leader|leaders|owner|manager|boss|coordinator|head)\b",
+        PM,
+    ),
     # The career: "moving into IT project management", "IT project management certs".
     (r"\b(?:it|information technology) (?:project|proj) management\b", PM),
     # A role described instead of named: "the guy in charge of our CRM rollout", "whoever runs the migration".
     (
-        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|the one|lead|leader|owner|manager|boss|i m|"
+        rf"\b(?:{_PERSON}|whoever|the one|lead|leader|owner|manager|boss|i m|"
         rf"i am|im)\b"
         rf"(?: who| that)?"
         rf"(?: is| was)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,3}}?{_PROJECT_WORK}\b",
@@ -91,7 +99,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
     (
-        rf"\b(?:person|guy|gal|woman|lady|man|someone|somebody|whoever|lead|leader|owner)\b(?: who| that)?(?: is| was)? "
+        rf"\b(?:{_PERSON}|whoever|lead|leader|owner)\b(?: who| that)?(?: is| was)? "
         rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ ){{0,2}}?(?:[a-z0-9]+ s )?new (?:[a-z0-9]+ ){{0,2}}?"
         rf"(?:system|systems|platform|portal|app|website|site|software|tool|intranet|crm|erp)\b",
         PM,
@@ -104,11 +112,29 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"(?:whole |entire |internal |all |all of )?{_OUR}(?:[a-z0-9]+ s )?{_IT_UNIT}\b",
         ITM,
     ),
+    # "the guy who runs our servers", "whoever's in charge of all things tech", "the lady who keeps the computers going".
+    (
+        rf"\b(?:{_PERSON}|whoever|whoever s|boss|the one)\b(?: who| that)?(?: s| is)? "
+        r"(?:runs|run|running|looks after|looking after|keeps|keeping|manages|managing|oversees|overseeing|"
+        r"is in charge of|in charge of|takes care of|taking care of|handles|handling|is responsible for|responsible for) "
+        rf"{_OUR}(?:whole |entire |all |all of |all the |every )?{_OUR}(?:[a-z0-9]+ s )?(?:[a-z]+ )?"
+        r"(?:servers|computers|computer systems|network|networks|computer stuff|computer things?|tech|technology|"
+        r"things tech|it stuff|tech stuff|it things|systems|computers and network|computers and networks|"
+        r"computer setup|computer set up|tech setup|tech set up|it setup|it set up)\b"
+        r"(?! (?:project|projects|rollout|rollouts|launch|upgrade|migration|move|switch)\b)",
+        ITM,
+    ),
     (r"\b(?:itm|itms|itmanager|itmanagers)\b", ITM),
     (r"\btech (?:manager|managers|director|directors|head|boss|chief)\b", ITM),
     (rf"\b{_IT_UNIT} (?:boss|head|manager|director|chief)\b", ITM),
 )
 _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)
+# Leading the one-off work, with no person named ("a degree to lead big system rollouts"): the PM, unless a
+# role is named elsewhere ("does an IT manager lead projects?" asks about the IT manager).
+_LEADS_THE_WORK = re.compile(
+    rf"\b(?:lead|leading|run|running|manage|managing|steer|steering|coordinate|coordinating|head up|heading up) "
+    rf"{_OUR}(?:[a-z0-9]+ ){{0,2}}?(?:{_PROJECT_WORK}|projects)\b"
+)
 # Words of the role patterns ("head", "rollout", "whoever"): spelling repair must leave them alone.
 ROLE_WORDS = frozenset(w for pattern, _ in _ROLE_PATTERNS for w in re.findall(r"[a-z]{3,}", pattern))
 
@@ -151,6 +177,8 @@ def tokens(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """Strip a common English suffix so 'vendors', 'negotiating' and 'negotiate' meet."""
+    if word.endswith(("ization", "isation", "izations", "isations")):
+        return word.rstrip("s")  # an "organization" is not being "organized"
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -180,6 +208,8 @@ def find_roles(normalized: str) -> RoleMentions:
         for match in regex.finditer(remainder):
             found.append((match.start(), role))
         remainder = regex.sub(" ", remainder)
+    if not found and _LEADS_THE_WORK.search(remainder):
+        found.append((0, PM))  # the words stay: "how do I manage a project" is still about project management
     roles: list[str] = []
     for _, role in sorted(found):
         if role not in roles:
@@ -347,7 +377,7 @@ class SynonymMap:
 
 _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
-    r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
+    r"differences|different|(?<!do )(?<!doing )(?<!done )(?<!act )(?<!behave )(?<!things )differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
     r"similarities|alike|diff|both|stack up|stacks up|measure up|measures up|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
     r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
@@ -360,7 +390,8 @@ _WHETHER_DIFFERENT = re.compile(
     r"\b(?:two|2) (?:different |separate |distinct )?(?:kinds|types|sorts) of\b|"
     r"\b(?:two|2) different (?:people|jobs|roles|positions|titles)\b|"
     r"\bdifference between (?:these|those|the) (?:two|2) (?:jobs|roles|positions|titles)\b(?! in| on| when)|"
-    r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any) difference\b"
+    r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any) difference\b|"
+    r"\bsame (?:kind|sort|type) of (?:work|job|role)\b|\bdifferent (?:names|titles|labels)\b|\bswap\b"
 )
 # Why people take one for the other: what the article's introduction is about.
 _MIXED_UP = re.compile(
@@ -376,7 +407,15 @@ _POINTERS = (
 _PRONOUN = re.compile(rf"\b(?:{_POINTERS})\b")
 # One person: "what should she be doing differently?" compares nothing, unless a role is named beside her.
 _ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b")
-_ASKS_WHO = re.compile(r"\b(?:who|whose)\b|^(?:(?:ok|okay|so|and|but|then)\s)*(?:which role|which of them|which one)\b")
+# "the person who heads IT" describes someone; only a "who" that follows no such noun asks who.
+_RELATIVE_AFTER = (
+    "person guy gal woman lady man one someone somebody people folks colleague colleagues boss friend contractor "
+    "staff team crew manager lead leader employee employees member members those anyone everyone everybody anybody"
+).split()
+_NOT_RELATIVE = "".join(rf"(?<!\b{word} )" for word in _RELATIVE_AFTER)
+_ASKS_WHO = re.compile(
+    rf"{_NOT_RELATIVE}\b(?:who|whose)\b|^(?:(?:ok|okay|so|and|but|then)\s)*(?:which role|which of them|which one)\b"
+)
 _OPENER = r"^(?:and|also|what about|how about|same|ok and|okay and|what of|and what about|and how about)\b"
 _FOLLOW_UP = re.compile(rf"{_OPENER}|\b(?:{_POINTERS}|those)\b")
 
@@ -391,13 +430,15 @@ _DECLINE = re.compile(
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
     r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
-    r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b|"
+    r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b"
+    r"(?! (?:department|dept|team|side|people|staff|section|unit|crew|folks|guy|person|boss|head|manager)\b)|"
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
     r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
+    r"\bpromot(?:ed|ion) from\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
+    r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer)\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
@@ -484,7 +525,8 @@ _SUMMARIZE = re.compile(r"^(?:please |pls |can you |could you |would you |will y
 _OTHER_JOB = (
     r"(?:(?:software|web|data|network|security|cybersecurity|cyber security|infosec|cloud|devops|qa|ux|ui|solution|"
     r"solutions|business|systems|junior|senior|principal|registered|certified|chartered|help desk|helpdesk|desktop|"
-    r"enterprise|database|site reliability|machine learning|ai|game|graphic|mobile|frontend|backend|full stack) )?"
+    r"enterprise|database|site reliability|machine learning|ai|game|graphic|mobile|frontend|backend|full stack|head|"
+    r"assistant|deputy) )?"
     r"(?:developer|developers|programmer|programmers|engineer|engineers|designer|designers|architect|architects|"
     r"analyst|analysts|scientist|scientists|administrator|administrators|sysadmin|sysadmins|tester|testers|"
     r"nurse|nurses|doctor|doctors|teacher|teachers|lawyer|lawyers|accountant|accountants|consultant|"
