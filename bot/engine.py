@@ -169,6 +169,10 @@ class Answer:
         }
 
 
+# Words that frame a comparison of the two roles without naming what to compare them on.
+_NO_TOPIC = frozenset("nutshell short brief quick quickly simple simply main basic basically real really".split())
+
+
 @dataclass
 class Conversation:
     """What the engine remembers between turns of one chat: the topic and roles last answered."""
@@ -410,6 +414,8 @@ class Engine:
 
         # "the boss of all the computer people at a company": where the asker works is no topic.
         topical = [w for w in reading.content if w not in SETTING]
+        if len(reading.roles) == 2:  # "in a nutshell, how is the guy who runs our servers different from...": no topic
+            topical = [w for w in topical if w in reading.known and w not in _NO_TOPIC]
         # A follow-up that names no topic of its own: keep the conversation's topic.
         if not topical and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
             if roles and len(roles) == 1 and not self._has_roles(conversation.topic):
@@ -419,6 +425,8 @@ class Engine:
             return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
 
         if not topical:
+            if len(roles) == 2 and reading.whether_different:  # "why do they mix up the one who... with the one who..."
+                return _Plan("overview" if reading.mixed_up else "conclusion", BOTH_ROLES, compare=True)
             if roles and not reading.compare_cue:
                 return _Plan("responsibilities", roles)  # "IT manager?" alone: what the role is
             if reading.compare_cue:

@@ -64,7 +64,8 @@ _OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|a
 _PROJECT_WORK = (
     r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
     r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
-    r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to)"
+    r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to|"
+    r"(?:computer|tech|technology|software|digital) change)"
 )
 _LEADS = (
     r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
@@ -100,8 +101,9 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
     (
         rf"\b(?:{_PERSON}|whoever|lead|leader|owner)\b(?: who| that)?(?: is| was)? "
-        rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ ){{0,2}}?(?:[a-z0-9]+ s )?new (?:[a-z0-9]+ ){{0,2}}?"
-        rf"(?:system|systems|platform|portal|app|website|site|software|tool|intranet|crm|erp)\b",
+        rf"{_LEADS} (?:(?:the|our|a|an|my|their|its|this|that) )*(?:[a-z0-9]+ ){{0,2}}?(?:[a-z0-9]+ s )?new "
+        rf"(?:(?:[a-z0-9]+ ){{0,2}}?(?:system|systems|platform|portal|app|website|site|software|tool|intranet|crm|erp)\b|"
+        rf"[a-z0-9]+\b)",
         PM,
     ),
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
@@ -437,7 +439,13 @@ _DECLINE = re.compile(
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
+    r"\bpromot(?:ed|ion) from\b|"
+    # Workplace advice about the asker's own boss or colleague, and security or purchase how-tos.
+    r"\bhow (?:do|can|should) i (?:deal|cope|work|get along) with (?:a|my|our) (?:\w+ )?(?:boss|manager|coworker|"
+    r"co worker|colleague|teammate)\b|"
+    r"\bhow (?:do|can|should) (?:i|we) (?:stop|block|prevent|filter|detect|remove|get rid of) (?:\w+ ){0,2}?"
+    r"(?:phishing|spam|malware|virus|viruses|ransomware|hackers|attacks|scam|scams)\b|"
+    r"\bwhich (?:\w+ ){1,3}?(?:should|do|can|could) (?:i|we|you|our \w+|my \w+) (?:buy|purchase|order)\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
     r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer)\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
