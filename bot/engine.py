@@ -413,9 +413,10 @@ class Engine:
             return _Plan(topic, chosen, compare=route.intent.compare or len(chosen) == 2, intent=route)
 
         # "the boss of all the computer people at a company": where the asker works is no topic.
-        topical = [w for w in reading.content if w not in SETTING]
+        # A synonym met ("what does the job involve?": responsibilities) names a topic too.
+        topical = any(w not in SETTING for w in reading.content)
         if len(reading.roles) == 2:  # "in a nutshell, how is the guy who runs our servers different from...": no topic
-            topical = [w for w in topical if w in reading.known and w not in _NO_TOPIC]
+            topical = any(w in reading.known and w not in SETTING and w not in _NO_TOPIC for w in reading.content)
         # A follow-up that names no topic of its own: keep the conversation's topic.
         if not topical and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
             if roles and len(roles) == 1 and not self._has_roles(conversation.topic):

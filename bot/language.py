@@ -45,7 +45,7 @@ SETTING = frozenset(
 COMPARE_WORDS = frozenset(
     """
     vs versus compare compared compares comparing comparison differ differs differed difference differences
-    different differently diff distinguish distinguishes contrast apart similar similarity similarities alike
+    different differently diff distinguish distinguishes contrast apart similar similarity similarities alike stack stacks
     """.split()
 )
 # Words people use in questions about the roles that the knowledge itself never says.
@@ -210,7 +210,10 @@ def find_roles(normalized: str) -> RoleMentions:
         for match in regex.finditer(remainder):
             found.append((match.start(), role))
         remainder = regex.sub(" ", remainder)
-    if not found and _LEADS_THE_WORK.search(remainder):
+    # ...or set beside a named IT manager: "how leading a new app launch differs from running the computer systems".
+    if (not found or (_STRONG_COMPARE.search(normalized) and PM not in {r for _, r in found})) and _LEADS_THE_WORK.search(
+        remainder
+    ):
         found.append((0, PM))  # the words stay: "how do I manage a project" is still about project management
     roles: list[str] = []
     for _, role in sorted(found):
@@ -394,6 +397,10 @@ _WHETHER_DIFFERENT = re.compile(
     r"\bdifference between (?:these|those|the) (?:two|2) (?:jobs|roles|positions|titles)\b(?! in| on| when)|"
     r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any) difference\b|"
     r"\bsame (?:kind|sort|type) of (?:work|job|role)\b|\bdifferent (?:names|titles|labels)\b|\bswap\b"
+)
+# The gist of how they differ, when they are set side by side: "sum up in plain terms how...", "tl;dr please".
+_GIST = re.compile(
+    r"\b(?:sum up|sum it up|summed up|tl dr|tldr|gist|nutshell|bottom line|short version|in plain terms|in short)\b"
 )
 # Why people take one for the other: what the article's introduction is about.
 _MIXED_UP = re.compile(
@@ -723,6 +730,9 @@ class QuestionReader:
         mentions = find_roles(corrected)
         expanded = self.synonyms.expand(mentions.remainder)
         content = tuple(content_words(mentions.remainder.split()))
+        if not content and expanded != mentions.remainder:
+            # Only a phrase the synonym map knows ("what should that person be good at?"): its term is the topic.
+            content = tuple(content_words(expanded[len(mentions.remainder) :].split()))
         known = tuple(w for w in content if stem(w) in self.known_stems)
         return Reading(
             original=text,
@@ -746,7 +756,11 @@ class QuestionReader:
             or (len(mentions.roles) == 1 and bool(_SET_BESIDE.search(corrected)) and bool(_JOB.search(mentions.remainder))),
             asks_who=bool(_ASKS_WHO.search(corrected)) and not _PRONOUN.search(corrected),
             role_hint=_role_hint(corrected) if not mentions.roles else None,
-            whether_different=bool(_WHETHER_DIFFERENT.search(corrected) or _MIXED_UP.search(corrected))
+            whether_different=bool(
+                _WHETHER_DIFFERENT.search(corrected)
+                or _MIXED_UP.search(corrected)
+                or (_GIST.search(corrected) and (len(mentions.roles) == 2 or _STRONG_COMPARE.search(corrected)))
+            )
             and not re.search(_OPENER, corrected)
             and not _ASKS_WHO.search(corrected),
             mixed_up=bool(_MIXED_UP.search(corrected)),
