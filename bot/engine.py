@@ -423,6 +423,8 @@ class Engine:
                 return _Plan("responsibilities", roles)  # after the overview, "and the PM?": what the role does
             if roles:
                 return _Plan(conversation.topic, roles, compare=compare, follow_up=True)
+            if compare:  # "compare them on that"
+                return _Plan(conversation.topic, BOTH_ROLES, compare=True, follow_up=True)
             return _Plan(conversation.topic, conversation.roles, compare=len(conversation.roles) == 2, follow_up=True)
 
         if not topical:
@@ -593,7 +595,9 @@ class Engine:
                 # "Does an IT manager handle vendors too?": the role's closest passage stands in for its side.
                 near, note = self._nearest_for_role(topic, missing[0], reading, in_topic, scores)
                 chosen += [p for p in near if p not in chosen]
-            if reading.roles:  # the role the question is about comes first: "what about the IT manager, same?"
+            # The role the question is about comes first ("what about the IT manager, same?"); asked which of the
+            # two does something ("who writes the policies, the PM or the IT manager?"), the better match does.
+            if reading.roles and not (reading.asks_who and len(reading.roles) == 2):
                 stand_in = missing[0] if missing else None
                 chosen.sort(key=lambda p: (p.role or stand_in) != reading.roles[0])
         else:

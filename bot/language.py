@@ -382,8 +382,8 @@ class SynonymMap:
 
 _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
-    r"differences|different|(?<!do )(?<!doing )(?<!done )(?<!act )(?<!behave )(?<!things )differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
-    r"similarities|alike|diff|both|stack up|stacks up|measure up|measures up|two roles|2 roles|each role|which role|which one|two jobs|the two|them both|same job|same thing|"
+    r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
+    r"similarities|alike|diff|both|stack up|stacks up|measure up|measures up|two roles|2 roles|each role|which role|each of them|each one|each of the two|each job|which one|two jobs|the two|them both|same job|same thing|"
     r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
 # Whether the two are different jobs at all, rather than how they differ on something: "two different kinds of
@@ -395,7 +395,7 @@ _WHETHER_DIFFERENT = re.compile(
     r"\b(?:two|2) (?:different |separate |distinct )?(?:kinds|types|sorts) of\b|"
     r"\b(?:two|2) different (?:people|jobs|roles|positions|titles)\b|"
     r"\bdifference between (?:these|those|the) (?:two|2) (?:jobs|roles|positions|titles)\b(?! in| on| when)|"
-    r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any) difference\b|"
+    r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any|overall|main|key|big|biggest) difference\b|"
     r"\bsame (?:kind|sort|type) of (?:work|job|role)\b|\bdifferent (?:names|titles|labels)\b|\bswap\b"
 )
 # The gist of how they differ, when they are set side by side: "sum up in plain terms how...", "tl;dr please".
@@ -414,6 +414,8 @@ _POINTERS = (
     r"that guy|this guy|that woman|that man|that lady"
 )
 _PRONOUN = re.compile(rf"\b(?:{_POINTERS})\b")
+# Advice to one person: "what should she be doing differently?" compares nothing.
+_ADVICE_DIFFERENTLY = re.compile(r"\b(?:should|could|would|must|can|ought to|need to|needs to)\b.*\bdifferently\b")
 # One person: "what should she be doing differently?" compares nothing, unless a role is named beside her.
 _ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b")
 # "the person who heads IT" describes someone; only a "who" that follows no such noun asks who.
@@ -743,7 +745,7 @@ class QuestionReader:
             expanded=expanded,
             content=content,
             known=known,
-            compare_cue=bool(_STRONG_COMPARE.search(corrected))
+            compare_cue=bool(_STRONG_COMPARE.search(_ADVICE_DIFFERENTLY.sub(" ", corrected)))
             and bool(mentions.roles or not _ONE_PERSON.search(corrected)),
             other_role=bool(_OTHER_ROLE.search(corrected)),
             follow_up_cue=bool(_FOLLOW_UP.search(corrected)),
