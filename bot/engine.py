@@ -254,7 +254,7 @@ class Engine:
         titles = [{stem(w) for w in content_words(p.topic.split("-"))} & self._title_stems for p in knowledge.passages]
         for term in knowledge.synonyms:
             stems = {stem(w) for w in content_words(term.split())}
-            if any(title and title <= stems for title in titles):
+            if any(title & stems for title in titles):  # "qualifications education degree certifications"
                 self._title_stems |= stems - {stem(w) for w in ("work", "project", "management")}
         self.classifier = self._classifier(knowledge.passages)
         self.retriever = Retriever(
@@ -414,7 +414,9 @@ class Engine:
 
         # "the boss of all the computer people at a company": where the asker works is no topic.
         # A synonym met ("what does the job involve?": responsibilities) names a topic too.
-        topical = any(w not in SETTING for w in reading.content)
+        said = set(self.reader.read(conversation.last.question).content) if conversation.last else set()
+        # "and if I was hiring someone for a rollout instead?": words said in the last turn are no new topic.
+        topical = any(w not in SETTING and not (reading.follow_up_cue and w in said) for w in reading.content)
         if len(reading.roles) == 2:  # "in a nutshell, how is the guy who runs our servers different from...": no topic
             topical = any(w in reading.known and w not in SETTING and w not in _NO_TOPIC for w in reading.content)
         # A follow-up that names no topic of its own: keep the conversation's topic.

@@ -26,7 +26,7 @@ FILLER = frozenset(
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
     btwn btw betw bw b4 question questions answer same handle handles handled handling
-    nutshell gist briefly overall plain terms case
+    nutshell gist briefly overall plain terms case instead ask asked asking asks
     mean means meaning entail entails involve involves practice
     wut wot whut wanna gonna tryna gotta kinda sorta lemme gimme dunno cuz coz tho idk tbh imo ngl
     """.split()
@@ -38,7 +38,7 @@ SETTING = frozenset(
     neighbour neighbor mate colleague colleagues
     school schools hospital hospitals bank banks shop shops store stores factory factories council city town
     office offices startup startups restaurant restaurants hotel hotels charity charities clinic clinics
-    warehouse warehouses chain agency firm firms company companies business businesses organisation organization
+    warehouse warehouses chain agency firm firms company companies business businesses organisation organization hr
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -78,6 +78,9 @@ _IT_UNIT = (
     r"(?:department|dept|team|side|operations|function|group|division|shop|services|section|unit|systems|crew|staff|"
     r"folks|people|guys)"
 )
+# A word that ends a department's name: "the tech staff" is the IT manager's, whatever follows it.
+_UNIT_WORD = r"(?:department|dept|team|staff|crew|side|unit|people|folks|guys|division)"
+_IT_WORD = r"(?:it|tech|technology|computer|computers|systems|support)"
 _PERSON = r"(?:person|guy|gal|woman|lady|man|fellow|chap|bloke|dude|girl|someone|somebody)"
 _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:it |information technology |tech |technology )?(?:project|proj) (?:manager|managers|mgr|mgrs|lead|leads|leader|leaders|guy|gal|person|lady|dude)\b", PM),
@@ -95,7 +98,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"\b(?:{_PERSON}|whoever|the one|lead|leader|owner|manager|boss|i m|"
         rf"i am|im)\b"
         rf"(?: who| that)?"
-        rf"(?: is| was)? {_LEADS} {_OUR}(?:[a-z0-9]+ ){{0,3}}?{_PROJECT_WORK}\b",
+        rf"(?: is| was)? {_LEADS} {_OUR}(?:(?!{_IT_WORD} {_UNIT_WORD}\b)[a-z0-9]+ ){{0,4}}?{_PROJECT_WORK}\b",
         PM,
     ),
     # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
@@ -116,7 +119,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     # "the guy who runs our servers", "whoever's in charge of all things tech", "the lady who keeps the computers going".
     (
-        rf"\b(?:{_PERSON}|whoever|whoever s|boss|the one)\b(?: who| that)?(?: s| is)? "
+        rf"\b(?:{_PERSON}|whoever|whoever s|boss|the one)\b(?: who| that| to)?(?: s| is)? "
         r"(?:runs|run|running|looks after|looking after|keeps|keeping|manages|managing|oversees|overseeing|"
         r"is in charge of|in charge of|takes care of|taking care of|handles|handling|is responsible for|responsible for) "
         rf"{_OUR}(?:whole |entire |all |all of |all the |every )?{_OUR}(?:[a-z0-9]+ s )?(?:[a-z]+ )?"
@@ -390,7 +393,7 @@ _STRONG_COMPARE = re.compile(
 # tech boss, is that true?", "are they the same job?", "why would a company need two different people?"
 _WHETHER_DIFFERENT = re.compile(
     r"\b(?:different|another|separate|distinct) (?:kinds? of |types? of |sorts? of )?(?:role|roles|job|jobs|people|"
-    r"person|positions?|titles?|bosses|tech bosses)\b|"
+    r"person|positions?|titles?|bosses|tech bosses|careers?|professions?|occupations?)\b|"
     r"\b(?<!that )(?<!this )same (?:person|title|job|role|thing|people|position)\b|\bone and the same\b|"
     r"\b(?:two|2) (?:different |separate |distinct )?(?:kinds|types|sorts) of\b|"
     r"\b(?:two|2) different (?:people|jobs|roles|positions|titles)\b|"
@@ -398,6 +401,8 @@ _WHETHER_DIFFERENT = re.compile(
     r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any|overall|main|key|big|biggest) difference\b|"
     r"\bsame (?:kind|sort|type) of (?:work|job|role)\b|\bdifferent (?:names|titles|labels)\b|\bswap\b"
 )
+# How to say it, not what about: "what's her job in plain words?"
+_PLAINLY = re.compile(r"\bin (?:plain|simple|layman s|laymans|everyday|normal) (?:words|terms|english|language)\b")
 # The gist of how they differ, when they are set side by side: "sum up in plain terms how...", "tl;dr please".
 _GIST = re.compile(
     r"\b(?:sum up|sum it up|summed up|tl dr|tldr|gist|nutshell|bottom line|short version|in plain terms|in short)\b"
@@ -436,12 +441,14 @@ _FOLLOW_UP = re.compile(rf"{_OPENER}|\b(?:{_POINTERS}|those)\b")
 _DECLINE = re.compile(
     r"^(?:how (?:do|can|should|would) (?:i|we|you) |how to |steps to |help me )"
     r"(?:set up|setup|install|configure|reset|connect|cook|bake|draw(?! up)|format|export|import|delete|recover|calculate|compute|"
+    r"back up|backup|restore|migrate my|encrypt|"
     r"upgrade my|update my|fix my|fix this|fix the|(?:organise|organize|plan|throw|run) an? (?:\w+ ){0,2}?(?:day|party|"
     r"event|offsite|retreat|celebration|lunch|dinner)|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
     r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
-    r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp)\b"
+    r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp|university|universities|"
+    r"college|colleges|degree program|degree programs|degree programme|degree programmes)\b"
     r"(?! (?:department|dept|team|side|people|staff|section|unit|crew|folks|guy|person|boss|head|manager)\b)|"
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
     r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
@@ -449,6 +456,9 @@ _DECLINE = re.compile(
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
     r"\bpromot(?:ed|ion) from\b|"
+    # Predictions for a year to come ("what will tech jobs look like in 2035?") and how to run a team ritual.
+    r"\b(?:in|by) 20[3-9][0-9]\b|\bbest way to (?:run|hold|do|facilitate) an? (?:\w+ )?(?:stand up|standup|"
+    r"retro|retrospective|sprint|scrum|meeting|workshop)\b|"
     # Workplace advice about the asker's own boss or colleague, and security or purchase how-tos.
     r"\bhow (?:do|can|should) i (?:deal|cope|work|get along) with (?:a|my|our) (?:\w+ )?(?:boss|manager|coworker|"
     r"co worker|colleague|teammate)\b|"
@@ -553,7 +563,10 @@ _OTHER_JOB = (
 )
 # Words that hint at a role without naming it: a one-off piece of work, or the standing department.
 _PROJECT_HINT = re.compile(
-    rf"\b(?:{_PROJECT_WORK}|projects|one off|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b"
+    rf"\b(?:{_PROJECT_WORK}|projects|one off|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b|"
+    # Putting a new thing in place: "the crew building our new website", "moving our lab onto new sample software".
+    r"\b(?:building|build|moving|move|putting|installing|launching|rolling|switching|onto|into) (?:[a-z0-9]+ ){0,4}?new "
+    r"(?:[a-z0-9]+ )?(?:system|systems|software|website|platform|app|portal|tool|crm|erp)\b"
 )
 _DEPARTMENT_HINT = re.compile(
     rf"\b(?:{_IT_UNIT}|tech department|whole company|company wide|servers|network|help desk|helpdesk|service desk|"
@@ -731,7 +744,7 @@ class QuestionReader:
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
         expanded = self.synonyms.expand(mentions.remainder)
-        content = tuple(content_words(mentions.remainder.split()))
+        content = tuple(content_words(_PLAINLY.sub(" ", mentions.remainder).split()))
         if not content and expanded != mentions.remainder:
             # Only a phrase the synonym map knows ("what should that person be good at?"): its term is the topic.
             content = tuple(content_words(expanded[len(mentions.remainder) :].split()))
