@@ -26,7 +26,7 @@ FILLER = frozenset(
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
     btwn btw betw bw b4 question questions answer same handle handles handled handling
-    nutshell gist briefly overall plain terms case instead ask asked asking asks
+    nutshell gist briefly overall plain terms case instead ask asked asking asks actual
     mean means meaning entail entails involve involves practice
     wut wot whut wanna gonna tryna gotta kinda sorta lemme gimme dunno cuz coz tho idk tbh imo ngl
     """.split()
@@ -39,6 +39,7 @@ SETTING = frozenset(
     school schools hospital hospitals bank banks shop shops store stores factory factories council city town
     office offices startup startups restaurant restaurants hotel hotels charity charities clinic clinics
     warehouse warehouses chain agency firm firms company companies business businesses organisation organization hr
+    government ministry nonprofit charity museum airline newspaper theatre theater club lab laboratory police
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -111,6 +112,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
     (r"\b(?:head|director|chief|boss|manager) of (?:the )?(?:it|information technology|technology|tech)(?: department| dept)?\b", ITM),
+    (r"\b(?:head|director|chief|boss|manager) of (?:the |our )?(?:help desk|helpdesk|service desk|it support|tech support)(?: team| people| staff| crew)?\b", ITM),
     (
         rf"\b(?:head|heads|heading up|heads up|head up|boss|chief|director|manager|in charge of|runs|run|running|"
         rf"manages|managing|oversees|overseeing|leads|leading|looks after|looking after|responsible for) (?:of )?{_OUR}"
