@@ -66,7 +66,7 @@ _PROJECT_WORK = (
     r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
     r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
     r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to|"
-    r"(?:computer|tech|technology|software|digital) change)"
+    r"(?:computer|tech|technology|software|digital) change|rebuild|rebuilds|redesign|redesigns|refresh|replacement|rewrite)"
 )
 _LEADS = (
     r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
@@ -457,7 +457,7 @@ _DECLINE = re.compile(
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|"
+    r"\bpromot(?:ed|ion) from\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b|"
     # Predictions for a year to come ("what will tech jobs look like in 2035?") and how to run a team ritual.
     r"\b(?:in|by) 20[3-9][0-9]\b|\bbest way to (?:run|hold|do|facilitate) an? (?:\w+ )?(?:stand up|standup|"
     r"retro|retrospective|sprint|scrum|meeting|workshop)\b|"
@@ -567,7 +567,7 @@ _OTHER_JOB = (
 _PROJECT_HINT = re.compile(
     rf"\b(?:{_PROJECT_WORK}|projects|one off|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b|"
     # Putting a new thing in place: "the crew building our new website", "moving our lab onto new sample software".
-    r"\b(?:building|build|moving|move|putting|installing|launching|rolling|switching|onto|into) (?:[a-z0-9]+ ){0,4}?new "
+    r"\b(?:building|build|moving|move|putting|installing|launching|rolling|switching|onto|into) (?:[a-z0-9]+ ){0,5}?new "
     r"(?:[a-z0-9]+ )?(?:system|systems|software|website|platform|app|portal|tool|crm|erp)\b"
 )
 _DEPARTMENT_HINT = re.compile(
@@ -745,8 +745,9 @@ class QuestionReader:
         normalized = normalize(spell_out_the_department(text))
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
+        mentions = RoleMentions(mentions.roles, " ".join(_PLAINLY.sub(" ", mentions.remainder).split()))
         expanded = self.synonyms.expand(mentions.remainder)
-        content = tuple(content_words(_PLAINLY.sub(" ", mentions.remainder).split()))
+        content = tuple(content_words(mentions.remainder.split()))
         if not content and expanded != mentions.remainder:
             # Only a phrase the synonym map knows ("what should that person be good at?"): its term is the topic.
             content = tuple(content_words(expanded[len(mentions.remainder) :].split()))
