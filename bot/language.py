@@ -40,6 +40,7 @@ SETTING = frozenset(
     office offices startup startups restaurant restaurants hotel hotels charity charities clinic clinics
     warehouse warehouses chain agency firm firms company companies business businesses organisation organization hr
     government ministry nonprofit charity museum airline newspaper theatre theater club lab laboratory police
+    workplace
     """.split()
 )
 # Words that ask for a comparison: read as a cue (see _STRONG_COMPARE), never as a topic.
@@ -403,6 +404,12 @@ _WHETHER_DIFFERENT = re.compile(
     r"\b(?:nearly|almost|basically) (?:identical|the same)\b|\bwhat separates\b|\b(?:real|any|overall|main|key|big|biggest) difference\b|"
     r"\bsame (?:kind|sort|type) of (?:work|job|role)\b|\bdifferent (?:names|titles|labels)\b|\bswap\b"
 )
+# Where the asker works, not what anyone studied: "the head of tech at our university" ("a university degree" stays).
+_WORKPLACE = re.compile(
+    r"\b(at|our|my|the|this|that|their|his|her|a|an) (?:primary |secondary |high |local |big |small )?"
+    r"(?:university|college|school|uni)\b(?! (?:degree|degrees|diploma|education|course|courses|studies|study|report|project|projects|assignment|homework|"
+    r"essay|paper|presentation|student|students|kid|kids))"
+)
 # How to say it, not what about: "what's her job in plain words?"
 _PLAINLY = re.compile(r"\bin (?:plain|simple|layman s|laymans|everyday|normal) (?:words|terms|english|language)\b")
 # The gist of how they differ, when they are set side by side: "sum up in plain terms how...", "tl;dr please".
@@ -457,7 +464,7 @@ _DECLINE = re.compile(
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b|"
+    r"\bpromot(?:ed|ion) from\b|\b(?:visa|visas|work permit|work permits|immigration|immigrate|green card)\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b|"
     # Predictions for a year to come ("what will tech jobs look like in 2035?") and how to run a team ritual.
     r"\b(?:in|by) 20[3-9][0-9]\b|\bbest way to (?:run|hold|do|facilitate) an? (?:\w+ )?(?:stand up|standup|"
     r"retro|retrospective|sprint|scrum|meeting|workshop)\b|"
@@ -742,7 +749,7 @@ class QuestionReader:
         return reading
 
     def _read(self, text: str) -> Reading:
-        normalized = normalize(spell_out_the_department(text))
+        normalized = _WORKPLACE.sub(r"\1 workplace", normalize(spell_out_the_department(text)))
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
         mentions = RoleMentions(mentions.roles, " ".join(_PLAINLY.sub(" ", mentions.remainder).split()))
