@@ -245,6 +245,7 @@ class Engine:
         # The words the passages themselves and the synonym map use (not the alternate questions): a
         # question mostly in other words needs only a small out-of-scope vote to be declined.
         self._own_words = {stem(w) for w in synonyms.words()} | self._text_stems(knowledge.passages)
+        self._phrases = [f" {normalize(p.text)} " for p in knowledge.passages]
         self._rankings: dict[str, tuple[list[Hit], dict[str, float]]] = {}
         # Words of the topics' titles that name a topic ("leadership", "vendor"), not the work in general.
         self._title_stems = {
@@ -334,6 +335,7 @@ class Engine:
             self.reader.learn(_passage_texts(new))
             self._asked = self._alternate_questions(self.knowledge.passages)
             self._own_words |= self._text_stems(new)
+            self._phrases += [f" {normalize(p.text)} " for p in new]
             self.retriever.add(new)
             self.classifier = self._classifier(self.knowledge.passages)
             self._rankings = {}
@@ -445,7 +447,7 @@ class Engine:
         hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # "project management for an IT PM": a role and its topic in the knowledge's own words are in scope.
-        named = bool(hits) and self._names_role_and_topic(reading, hits[0].passage)
+        named = bool(hits) and (self._names_role_and_topic(reading, hits[0].passage) or self._quotes_the_knowledge(reading))
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         if (
             declined
@@ -507,6 +509,14 @@ class Engine:
         if len(reading.roles) == 2:
             return True  # the two roles set side by side, in the knowledge's own words: what it is for
         return self._names_topic(reading, passage.topic)
+
+    def _quotes_the_knowledge(self, reading: Reading) -> bool:
+        """Whether a short question is a phrase of the passages' own text, word for word ("technical support")."""
+        words = reading.remainder.split()
+        if not 2 <= len(words) <= 4 or len(reading.content) != len(words):
+            return False
+        phrase = f" {' '.join(words)} "
+        return any(phrase in text for text in self._phrases)
 
     def _names_a_title_word(self, reading: Reading) -> bool:
         """Whether a question uses a word of a topic's title in any form ("communicate", "leaders")."""

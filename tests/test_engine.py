@@ -503,3 +503,11 @@ def test_a_second_passage_for_the_same_role_and_topic_is_not_a_comparison() -> N
     assert (answer.kind, ids(answer)) == ("retrieval", ["pm-cutover"])
     compared = engine.ask("IT PM vs IT manager: project management")
     assert len([s for s in compared.sources if s.role == PM]) == 1
+
+
+def test_a_short_phrase_of_the_article_word_for_word_is_never_declined(engine: Engine) -> None:
+    # "technical support" half meets an out-of-scope example about support jobs; the article says it word for word.
+    answer = engine.ask("technical support")
+    assert answer.kind != "fallback"
+    assert answer.sources[0].role == "it-manager"
+    assert engine.ask("technical support python").kind == "fallback"  # not the article's phrase any more
