@@ -423,6 +423,8 @@ class Engine:
             topical = any(w in reading.known and w not in SETTING and w not in _NO_TOPIC for w in reading.content)
         # A follow-up that names no topic of its own: keep the conversation's topic.
         if not topical and conversation.topic is not None and (roles or reading.follow_up_cue or compare):
+            if compare and reading.whether_different:  # "...ok so what's the overall difference between them?"
+                return _Plan("overview" if reading.mixed_up else "conclusion", BOTH_ROLES, compare=True)
             if roles and len(roles) == 1 and not self._has_roles(conversation.topic):
                 return _Plan("responsibilities", roles)  # after the overview, "and the PM?": what the role does
             if roles:

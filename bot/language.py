@@ -141,7 +141,13 @@ _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PAT
 # role is named elsewhere ("does an IT manager lead projects?" asks about the IT manager).
 _LEADS_THE_WORK = re.compile(
     rf"\b(?:lead|leading|run|running|manage|managing|steer|steering|coordinate|coordinating|head up|heading up) "
-    rf"{_OUR}(?:[a-z0-9]+ ){{0,2}}?(?:{_PROJECT_WORK}|projects)\b"
+    rf"{_OUR}(?:[a-z0-9]+ ){{0,3}}?(?:{_PROJECT_WORK}|projects)\b"
+)
+# "Who leads a one-off system upgrade?": leading the work is running it, not leadership of people.
+_LEAD_THE_WORK = re.compile(
+    rf"\b(?:lead|leads|leading|led)(?= {_OUR}(?:[a-z0-9]+ ){{0,3}}?(?:{_PROJECT_WORK}|projects)\b(?! (?:team|teams|crew|staff|people|group)\b))|"
+    # "the person leading it", the rollout just named
+    r"\b(?:lead|leads|leading|led)(?= (?:it|this|that)\b(?! (?:team|department|dept|staff|crew)\b))"
 )
 # Words of the role patterns ("head", "rollout", "whoever"): spelling repair must leave them alone.
 ROLE_WORDS = frozenset(w for pattern, _ in _ROLE_PATTERNS for w in re.findall(r"[a-z]{3,}", pattern))
@@ -752,7 +758,8 @@ class QuestionReader:
         normalized = _WORKPLACE.sub(r"\1 workplace", normalize(spell_out_the_department(text)))
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
-        mentions = RoleMentions(mentions.roles, " ".join(_PLAINLY.sub(" ", mentions.remainder).split()))
+        remainder = _LEAD_THE_WORK.sub("run", _PLAINLY.sub(" ", mentions.remainder))
+        mentions = RoleMentions(mentions.roles, " ".join(remainder.split()))
         expanded = self.synonyms.expand(mentions.remainder)
         content = tuple(content_words(mentions.remainder.split()))
         if not content and expanded != mentions.remainder:

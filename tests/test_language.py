@@ -381,3 +381,15 @@ def test_a_question_about_another_job_is_noticed(reader: QuestionReader, questio
 def test_a_comparison_of_something_other_than_the_two_roles_is_noticed(question: str, other: bool) -> None:
     mentions = find_roles(normalize(question))
     assert compares_other_things(mentions.remainder, mentions.roles) is other
+
+
+@pytest.mark.parametrize(
+    ("question", "read_as"),
+    [
+        ("who leads a one off system upgrade project", "who run a one off system upgrade project"),
+        ("what is the person leading it meant to do", "what is the person run it meant to do"),
+        ("how does leading a project team compare with leading a department", None),  # leading people stays
+    ],
+)
+def test_leading_the_work_is_running_it_not_leadership(reader: QuestionReader, question: str, read_as: str | None) -> None:
+    assert reader.read(question).remainder == (read_as or reader.read(question).normalized)
