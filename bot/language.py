@@ -470,7 +470,7 @@ _DECLINE = re.compile(
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|\b(?:visa|visas|work permit|work permits|immigration|immigrate|green card)\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b|"
+    r"\bpromot(?:ed|ion) from\b|\b(?:visa|visas|work permit|work permits|immigration|immigrate|green card)\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b(?! (?:degree|degrees|course|courses))|"
     # Predictions for a year to come ("what will tech jobs look like in 2035?") and how to run a team ritual.
     r"\b(?:in|by) 20[3-9][0-9]\b|\bbest way to (?:run|hold|do|facilitate) an? (?:\w+ )?(?:stand up|standup|"
     r"retro|retrospective|sprint|scrum|meeting|workshop)\b|"
@@ -480,7 +480,8 @@ _DECLINE = re.compile(
     r"\bhow (?:do|can|should) (?:i|we) (?:stop|block|prevent|filter|detect|remove|get rid of) (?:\w+ ){0,2}?"
     r"(?:phishing|spam|malware|virus|viruses|ransomware|hackers|attacks|scam|scams)\b|"
     r"\bwhich (?:\w+ ){1,3}?(?:should|do|can|could) (?:i|we|you|our \w+|my \w+) (?:buy|purchase|order)\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
-    r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer)\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
+    r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer|it director|director|"
+    r"the board|c suite|executive)\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
@@ -508,7 +509,9 @@ _DECLINE = re.compile(
     r"\b(?:tax rates?|taxes|income tax|fines|gdpr fine|penalty|penalties|notice period|legally|is it legal|"
     r"legal requirements?|statistics|percentage of|fire drills?|fire safety|fire alarms?|health and safety|first aid|"
     r"refunds?|warrant(?:y|ies)|money back)\b|"
-    r"\b(?:burnout|failure|success|pass|dropout|unemployment) rates?\b|"
+    r"\b(?:burnout|failure|success|pass|dropout|unemployment) rates?\b|\b(?:ratio|ratios|benchmark|benchmarks|per employee)\b|"
+    r"\b(?:law|laws|legal|rules|regulations) (?:\w+ ){0,5}?in (?:the )?(?:uk|us|usa|eu|europe|germany|france|canada|"
+    r"australia|india)\b|"
     r"\bhow much (?:should|do|would|will) (?:i|we|you) (?:budget|spend|set aside)\b|"
     r"\bwill (?:ai|automation|robots|chatgpt) (?:\w+ )?(?:replace|take over)\b|"
     r"\b(?:ai|automation|robots|chatgpt) (?:will|going to|gonna) (?:\w+ )?(?:replace|take over)\b|"
