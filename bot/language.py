@@ -90,7 +90,8 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     # "the rollout lead", "our migration coordinator": a lead named after the one-off work.
     (
         r"\b(?:rollout|launch|migration|implementation|deployment|upgrade|go live|delivery|"
-        r"switchover|changeover|relaunch) (?:lead|leads|leader|leaders|owner|manager|boss|coordinator|head)\b",
+        r"switchover|changeover|relaunch) (?:lead|leads|leader|leaders|owner|manager|boss|coordinator|head|person|guy|gal|"
+        r"lady|woman|man)\b",
         PM,
     ),
     # The career: "moving into IT project management", "IT project management certs".
@@ -460,17 +461,20 @@ _DECLINE = re.compile(
     r"upgrade my|update my|fix my|fix this|fix the|(?:organise|organize|plan|throw|run) an? (?:\w+ ){0,2}?(?:day|party|"
     r"event|offsite|retreat|celebration|lunch|dinner)|(?:make|create|build) an? (?:\w+ )?(?:chart|board|table|"
     r"spreadsheet|graph|diagram|website|web site|app|video|pivot|formula|macro|script|database|server))\b|"
-    r"\b(?:best|top|cheapest|recommended|good|great|decent|free) (?:\w+ ){0,3}?"
+    r"(?:\b(?:best|top|cheapest|recommended|free) (?:\w+ ){0,3}?|"
+    # "a good fit for running software rollouts", "good with computers": a person, not a product
+    r"\b(?:good|great|decent) (?:(?!(?:fit|with|as|at|for|in|to|enough|about)\b)\w+ ){0,2}?)"
     r"(?:software|tool|tools|app|apps|laptop|laptops|computer|computers|phone|phones|platform|platforms|brand|"
     r"brands|course|courses|bootcamp|bootcamps|book|books|website|websites|vendor for|crm|erp|university|universities|"
     r"college|colleges|degree program|degree programs|degree programme|degree programmes)\b"
-    r"(?! (?:department|dept|team|side|people|staff|section|unit|crew|folks|guy|person|boss|head|manager)\b)|"
+    r"(?! (?:department|dept|team|side|people|staff|section|unit|crew|folks|guy|person|boss|head|manager|science|"
+    r"sciences|skills|literacy)\b)|"
     r"\bhow much (?:does|do|is|are|would|will|did) (?:\w+ ){0,5}?(?:cost|costs|charge|charges|earn|earns|make|"
     r"makes|pay|paid|get paid)\b|\b(?:price|prices|pricing|salary|salaries|wage|wages) of\b|"
     r"\bhow many (?:\w+ ){0,4}?(?:are there|exist)\b|"
     # The asker's own career moves and job hunt: promotions, raises, openings, "is it too late for me".
     r"\b(?:i|me|my|myself) (?:\w+ ){0,4}?(?:get promoted|be promoted|getting promoted|promotion)\b|"
-    r"\bpromot(?:ed|ion) from\b|\b(?:visa|visas|work permit|work permits|immigration|immigrate|green card)\b|\bwhich (?:university|universities|college|colleges|school|schools|uni)\b(?! (?:degree|degrees|course|courses))|"
+    r"\bpromot(?:ed|ion) from\b|\b(?:visa|visas|work permit|work permits|immigration|immigrate|green card)\b|\bwhich (?:\w+ )?(?:university|universities|college|colleges|school|schools|uni)\b(?! (?:degree|degrees|course|courses))|"
     # Predictions for a year to come ("what will tech jobs look like in 2035?") and how to run a team ritual.
     r"\b(?:in|by) 20[3-9][0-9]\b|\bbest way to (?:run|hold|do|facilitate) an? (?:\w+ )?(?:stand up|standup|"
     r"retro|retrospective|sprint|scrum|meeting|workshop)\b|"
