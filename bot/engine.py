@@ -94,6 +94,8 @@ class Thresholds:
     named_topic_ratio: float = 0.5
     """A passage whose topic the question names word for word wins over a better-scoring one it does not name,
     if it scores at least this share of it."""
+    named_topic_over_both_ratio: float = 0.3
+    """...or this share, when the better-scoring passage is one about both roles (the overview, the conclusion)."""
 
 
 @dataclass(frozen=True)
@@ -487,7 +489,9 @@ class Engine:
         top = ranked[0]
         if not self._names_topic(reading, top.passage.topic):  # "day-to-day focus: ITM vs ITPM": focus
             named_topic = next((h for h in ranked[:5] if self._names_topic(reading, h.passage.topic)), None)
-            if named_topic is not None and named_topic.score >= t.named_topic_ratio * top.score:
+            # The overview and conclusion touch every topic: one the question names beats them more easily.
+            ratio = t.named_topic_ratio if top.passage.role is not None else t.named_topic_over_both_ratio
+            if named_topic is not None and named_topic.score >= ratio * top.score:
                 top = named_topic
         if bottom_line:
             return _Plan(bottom, BOTH_ROLES, compare=True)

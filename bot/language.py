@@ -70,7 +70,8 @@ _PROJECT_WORK = (
     r"(?:computer|tech|technology|software|digital) change|rebuild|rebuilds|redesign|redesigns|refresh|replacement|rewrite)"
 )
 _LEADS = (
-    r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|"
+    r"(?:running|leading|heading up|heading|in charge of|managing|runs|leads|heads up|manages|is running|gets|getting|"
+    r"pushing|shepherding|overseeing|oversees|"
     r"is leading|owns|owning|driving|drives|steering|steers|coordinating|coordinates|organizing|organising|"
     r"delivering|delivers|deliver|hired to deliver|brought in to lead|to lead|to run|to manage|to oversee|to deliver|"
     r"to coordinate|on|of|for)"
@@ -112,6 +113,18 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"[a-z0-9]+\b)",
         PM,
     ),
+    # "I'm the one getting our online ordering thing live", "whoever is turning our paper forms into an app".
+    (
+        rf"\b(?:{_PERSON}|whoever|the one|i m|i am|im)\b(?: who| that)?(?: is| was)? (?:getting|gets|get|taking|takes|"
+        rf"bringing|brings|putting|puts) {_OUR}(?:[a-z0-9]+ ){{0,5}}?(?:live|online)\b",
+        PM,
+    ),
+    (
+        rf"\b(?:{_PERSON}|whoever|the one|i m|i am|im)\b(?: who| that)?(?: is| was)? (?:turning|turns|converting|"
+        rf"converts|moving|moves|switching|switches|migrating|migrates) {_OUR}(?:[a-z0-9]+ ){{0,5}}?(?:into|onto|to) "
+        rf"(?:an? |the |a new |our new )?(?:[a-z0-9]+ )?(?:app|system|software|platform|website|portal|cloud|tool)\b",
+        PM,
+    ),
     (r"\b(?:it|information technology|itm) (?:manager|managers|mgr|mgrs|director|directors|head|boss|chief|lead)\b", ITM),
     (r"\b(?:head|director|chief|boss|manager) of (?:the )?(?:it|information technology|technology|tech)(?: department| dept)?\b", ITM),
     (r"\b(?:head|director|chief|boss|manager) of (?:the |our )?(?:help desk|helpdesk|service desk|it support|tech support)(?: team| people| staff| crew)?\b", ITM),
@@ -133,6 +146,21 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"(?! (?:project|projects|rollout|rollouts|launch|upgrade|migration|move|switch)\b)",
         ITM,
     ),
+    # "the boss of the folks who fix our laptops", "I look after the people who keep our network running".
+    (
+        # the noun stays in the text ("what makes a good boss..." asks about leadership)
+        rf"(?:(?<=\bboss )|(?<=\bhead )|(?<=\bmanager )|(?<=\bleader )|(?<=\blead )|(?<=\bsupervisor )|"
+        rf"\b(?:in charge of|look after|looks after|looking after|manage|manages|managing|supervise|supervises|"
+        rf"supervising|run|runs|running) )(?:of |for )?{_OUR}(?:folks|people|guys|"
+        rf"team|crew|staff|techs|technicians|engineers) (?:who|that) (?:fix|fixes|repair|repairs|support|supports|"
+        rf"look after|looks after|keep|keeps|maintain|maintains|run|runs|set up|sets up) {_OUR}(?:[a-z0-9]+ s )?"
+        rf"(?:[a-z]+ )?(?:computers|laptops|servers|network|networks|systems|tech|pcs|devices|printers|phones|it)\b",
+        ITM,
+    ),
+    # "the person who keeps the IT department running"
+    (rf"\b(?:keeps|keep|keeping) {_OUR}(?:whole |entire )?{_IT_UNIT} (?:running|going|ticking|afloat|on track)\b", ITM),
+    (r"\b(?:sysadmin|sysadmins|system admin|systems admin|network admin) (?:boss|head|manager|chief|lead)\b", ITM),
+    (r"\b(?:boss|head|manager|chief) of (?:the |our )?(?:sysadmins|admins|techs|technicians|support staff|support team)\b", ITM),
     (r"\b(?:itm|itms|itmanager|itmanagers)\b", ITM),
     (r"\btech (?:manager|managers|director|directors|head|boss|chief)\b", ITM),
     (rf"\b{_IT_UNIT} (?:boss|head|manager|director|chief)\b", ITM),
@@ -141,7 +169,8 @@ _ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PAT
 # Leading the one-off work, with no person named ("a degree to lead big system rollouts"): the PM, unless a
 # role is named elsewhere ("does an IT manager lead projects?" asks about the IT manager).
 _LEADS_THE_WORK = re.compile(
-    rf"\b(?:lead|leading|run|running|manage|managing|steer|steering|coordinate|coordinating|head up|heading up) "
+    rf"\b(?:lead|leading|run|running|manage|managing|steer|steering|coordinate|coordinating|head up|heading up|"
+    rf"deliver|delivering) "
     rf"{_OUR}(?:[a-z0-9]+ ){{0,3}}?(?:{_PROJECT_WORK}|projects)\b"
 )
 # "Who leads a one-off system upgrade?": leading the work is running it, not leadership of people.
@@ -397,6 +426,7 @@ _STRONG_COMPARE = re.compile(
     r"\b(?:vs|versus|compare|compared|compares|comparing|comparison|differ|differs|differed|difference|"
     r"differences|different|differently|distinguish|distinguishes|contrast|apart|similar|similarity|"
     r"similarities|alike|diff|both|stack up|stacks up|measure up|measures up|two roles|2 roles|each role|which role|each of them|each one|each of the two|each job|which one|two jobs|the two|them both|same job|same thing|"
+    r"side by side|each path|each career|each option|both paths|both careers|either path|"
     r"(?<!that )(?<!this )(?<!for the )(?<!in the )same role|same as|one and the same|also the one|same person|same people)\b"
 )
 # Whether the two are different jobs at all, rather than how they differ on something: "two different kinds of
@@ -485,7 +515,7 @@ _DECLINE = re.compile(
     r"(?:phishing|spam|malware|virus|viruses|ransomware|hackers|attacks|scam|scams)\b|"
     r"\bwhich (?:\w+ ){1,3}?(?:should|do|can|could) (?:i|we|you|our \w+|my \w+) (?:buy|purchase|order)\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
     r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer|it director|director|"
-    r"the board|c suite|executive)\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
+    r"the board|c suite|executive)\b|\b(?:career path|career paths|next step|next steps|next move|next role|next job|what comes) (?:\w+ ){0,2}?after\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
