@@ -119,6 +119,12 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"bringing|brings|putting|puts) {_OUR}(?:[a-z0-9]+ ){{0,5}}?(?:live|online)\b",
         PM,
     ),
+    # "whoever is rolling out new tills across our shops"
+    (
+        rf"\b(?:{_PERSON}|whoever|the one|i m|i am|im)\b(?: who| that)?(?: is| was)? (?:rolling out|rolls out|"
+        rf"implementing|implements|deploying|deploys|launching|launches|introducing|introduces)\b",
+        PM,
+    ),
     (
         rf"\b(?:{_PERSON}|whoever|the one|i m|i am|im)\b(?: who| that)?(?: is| was)? (?:turning|turns|converting|"
         rf"converts|moving|moves|switching|switches|migrating|migrates) {_OUR}(?:[a-z0-9]+ ){{0,5}}?(?:into|onto|to) "
