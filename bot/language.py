@@ -102,7 +102,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         rf"\b(?:{_PERSON}|whoever|the one|lead|leader|owner|manager|boss|i m|"
         rf"i am|im)\b"
         rf"(?: who| that)?"
-        rf"(?: is| was)? {_LEADS} {_OUR}(?:(?!{_IT_WORD} {_UNIT_WORD}\b)[a-z0-9]+ ){{0,4}}?{_PROJECT_WORK}\b",
+        rf"(?: is| was)? {_LEADS} {_OUR}(?:(?!{_IT_WORD} {_UNIT_WORD}\b)[a-z0-9]+ ){{0,5}}?{_PROJECT_WORK}\b",
         PM,
     ),
     # "the person delivering the new parent portal", "the lady leading our shop's new inventory system".
@@ -525,7 +525,7 @@ _DECLINE = re.compile(
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
-    r"\binterview questions?\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
+    r"\binterview questions?\b|\bwhat (?:s|is|are) (?:our|my) (?:\w+ )?polic(?:y|ies) (?:on|for|about)\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
     r"\b(?:what does|does) (?:the )?gdpr (?:require|say|mean)\b|\bunder (?:the )?gdpr\b|"
     # Rankings of schools: "which universities have the best MBA programs?"
     r"\b(?:which|best|top|good|cheapest) (?:\w+ )?(?:universities|colleges|schools|business schools|programs|"
@@ -622,7 +622,11 @@ _OTHER_JOB = (
 )
 # Words that hint at a role without naming it: a one-off piece of work, or the standing department.
 _PROJECT_HINT = re.compile(
-    rf"\b(?:{_PROJECT_WORK}|projects|one off|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b|"
+    rf"\b(?:{_PROJECT_WORK}|projects|one off|one time|deadline|deadlines|go live|goes live|kickoff|kick off|delivery)\b|"
+    # Hired for a while, to get one thing going: "took someone on for one year only", "a short-term crew".
+    r"\b(?:for|on) (?:a |one |two |three |six |nine |\d+ )?(?:year|years|month|months) only\b|"
+    r"\b(?:short term|fixed term|temporary|temp) (?:contract|hire|role|job|crew|team|post|position)\b|"
+    r"\b(?:get|gets|getting|got) (?:[a-z0-9]+ ){1,5}?(?:up and running|live)\b|"
     # Putting a new thing in place: "the crew building our new website", "moving our lab onto new sample software".
     r"\b(?:building|build|moving|move|putting|installing|launching|rolling|switching|onto|into) (?:[a-z0-9]+ ){0,5}?new "
     r"(?:[a-z0-9]+ )?(?:system|systems|software|website|platform|app|portal|tool|crm|erp)\b"
