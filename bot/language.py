@@ -62,7 +62,7 @@ STOPWORDS = (frozenset(ENGLISH_STOP_WORDS) - {"system", "detail", "interest", "b
 # "it" is a stop word, but also the IT in "IT manager": role detection runs before stop words go.
 
 # Role mentions over normalized tokens. Longest first so "it project manager" wins over "project manager".
-_OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|any|big|new|company s|our company s|a company s)\s)*"
+_OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|any|big|small|little|new|company s|our company s|a company s)\s)*"
 _PROJECT_WORK = (
     r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
     r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
@@ -136,7 +136,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(?:head|director|chief|boss|manager) of (?:the |our )?(?:help desk|helpdesk|service desk|it support|tech support)(?: team| people| staff| crew)?\b", ITM),
     (
         rf"\b(?:head|heads|heading up|heads up|head up|boss|chief|director|manager|in charge of|runs|run|running|"
-        rf"manages|managing|oversees|overseeing|leads|leading|looks after|looking after|responsible for) (?:of )?{_OUR}"
+        rf"manage|manages|managing|oversees|overseeing|leads|leading|looks after|looking after|responsible for) (?:of )?{_OUR}"
         rf"(?:whole |entire |internal |all |all of )?{_OUR}(?:[a-z0-9]+ s )?{_IT_UNIT}\b",
         ITM,
     ),
@@ -525,7 +525,7 @@ _DECLINE = re.compile(
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
-    r"\binterview questions?\b|\bwhat (?:s|is|are) (?:our|my) (?:\w+ )?polic(?:y|ies) (?:on|for|about)\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
+    r"\binterview questions?\b|\bmbas?\b|\bwhat (?:s|is|are) (?:our|my) (?:\w+ )?polic(?:y|ies) (?:on|for|about)\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
     r"\b(?:what does|does) (?:the )?gdpr (?:require|say|mean)\b|\bunder (?:the )?gdpr\b|"
     # Rankings of schools: "which universities have the best MBA programs?"
     r"\b(?:which|best|top|good|cheapest) (?:\w+ )?(?:universities|colleges|schools|business schools|programs|"
