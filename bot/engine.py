@@ -545,6 +545,8 @@ class Engine:
     def _names_topic(reading: Reading, topic: str) -> bool:
         """Whether a question says a topic's title word for word ("scope of work", "focus")."""
         title = {stem(w) for w in content_words(topic.split("-"))}
+        if len(title) > 1:
+            title.discard(stem("skills"))  # "communication" names communication skills
         return bool(title) and title <= {stem(w) for w in reading.content}
 
     def _has_both_roles(self, topic: str) -> bool:
