@@ -229,6 +229,8 @@ def stem(word: str) -> str:
     """Strip a common English suffix so 'vendors', 'negotiating' and 'negotiate' meet."""
     if word.endswith(("ization", "isation", "izations", "isations")):
         return word.rstrip("s")  # an "organization" is not being "organized"
+    if word.endswith("ies") and not word.endswith("ities") and len(word) >= 5:
+        return word[:-3] + "y"  # "duties" meets "duty", "policies" meets "policy"
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
