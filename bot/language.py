@@ -523,7 +523,7 @@ _DECLINE = re.compile(
     r"(?:phishing|spam|malware|virus|viruses|ransomware|hackers|attacks|scam|scams)\b|"
     r"\bwhich (?:\w+ ){1,3}?(?:should|do|can|could) (?:i|we|you|our \w+|my \w+) (?:buy|purchase|order)\b|\b(?:path|route|progression|ladder|step|jump|move|progress) (?:\w+ ){0,5}?(?:to|into) "
     r"(?:a |an |the )?(?:cio|cto|ceo|ciso|coo|cfo|vp|vice president|chief \w+ officer|it director|director|"
-    r"the board|c suite|executive)\b|\b(?:career path|career paths|next step|next steps|next move|next role|next job|what comes) (?:\w+ ){0,2}?after\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
+    r"the board|c suite|executive)\b|\b(?:career path|career paths|next step|next steps|next move|next role|next job) (?:\w+ ){0,2}?after\b|\b(?:pay rise|a raise|too late for me|too old|job openings|"
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"

@@ -511,3 +511,24 @@ def test_a_short_phrase_of_the_article_word_for_word_is_never_declined(engine: E
     assert answer.kind != "fallback"
     assert answer.sources[0].role == "it-manager"
     assert engine.ask("technical support python").kind == "fallback"  # not the article's phrase any more
+
+
+def test_a_role_named_and_four_words_of_its_passages_in_a_row_are_in_scope(engine: Engine) -> None:
+    # The classifier half agrees with an out-of-scope example about support; the article says it word for word.
+    answer = engine.ask("IT MANAGR GIVE TECHNICAL SUPORT TO EMPLOYES?")
+    assert ids(answer) == ["itm-responsibilities"]
+    assert engine.ask("give technical support to employees in python").kind != "retrieval"  # no role named
+
+
+def test_a_named_topic_beats_the_conclusion_more_easily(engine: Engine) -> None:
+    question = (
+        "I'm torn between two career paths: delivering IT projects or running an IT department. "
+        "What skills and qualifications does each path need?"
+    )
+    assert ids(engine.ask(question)) == ["pm-qualifications-and-skills", "itm-qualifications-and-skills"]
+    strict = dataclasses.replace(engine.thresholds, named_topic_over_both_ratio=engine.thresholds.named_topic_ratio)
+    assert ids(Engine(engine.knowledge, engine.intents, thresholds=strict).ask(question)) == ["conclusion"]
+
+
+def test_communication_alone_names_the_communication_skills_topic(engine: Engine) -> None:
+    assert ids(engine.ask("Why does communication matter so much for an IT project manager?")) == ["pm-communication-skills"]
