@@ -451,7 +451,9 @@ class Engine:
         hits = self._ranked(reading.remainder) if reading.known else []
         best_score = hits[0].score * reading.known_ratio**t.coverage_power if hits else 0.0
         # "project management for an IT PM": a role and its topic in the knowledge's own words are in scope.
-        named = bool(hits) and (self._names_role_and_topic(reading, hits[0].passage) or self._quotes_the_knowledge(reading))
+        # (the best passage about the role named: "qualifications for an IT manager" may score the PM's a bit higher)
+        own = next((h.passage for h in hits if h.passage.role in reading.roles), hits[0].passage) if hits else None
+        named = own is not None and (self._names_role_and_topic(reading, own) or self._quotes_the_knowledge(reading))
         # A question that meets an out-of-scope example better than any passage gets that example's reply.
         if (
             declined

@@ -26,7 +26,7 @@ FILLER = frozenset(
     does did doing done make makes made get gets got good best better much many way ways
     s t d ll re ve m im id ive youre whats whos hows wat wht u ur r ya yo abt bout
     btwn btw betw bw b4 question questions answer same handle handles handled handling
-    nutshell gist briefly overall plain terms case instead ask asked asking asks actual
+    nutshell gist briefly overall plain terms case instead ask asked asking asks actual equivalent
     mean means meaning entail entails involve involves practice
     wut wot whut wanna gonna tryna gotta kinda sorta lemme gimme dunno cuz coz tho idk tbh imo ngl
     """.split()
@@ -147,6 +147,7 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"is in charge of|in charge of|takes care of|taking care of|handles|handling|is responsible for|responsible for) "
         rf"{_OUR}(?:whole |entire |all |all of |all the |every )?{_OUR}(?:[a-z0-9]+ s )?(?:[a-z]+ )?"
         r"(?:servers|computers|computer systems|network|networks|computer stuff|computer things?|tech|technology|"
+        r"laptop|laptops|pcs|devices|wifi|wi fi|"
         r"things tech|it stuff|tech stuff|it things|systems|computers and network|computers and networks|"
         r"computer setup|computer set up|tech setup|tech set up|it setup|it set up)\b"
         r"(?! (?:project|projects|rollout|rollouts|launch|upgrade|migration|move|switch)\b)",
@@ -171,7 +172,8 @@ _ROLE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\btech (?:manager|managers|director|directors|head|boss|chief)\b", ITM),
     (rf"\b{_IT_UNIT} (?:boss|head|manager|director|chief)\b", ITM),
 )
-_ROLE_REGEXES = tuple((re.compile(pattern), role) for pattern, role in _ROLE_PATTERNS)
+# A role described by what the person does ("the one responsible for network security") rather than named.
+_ROLE_REGEXES = tuple((re.compile(pattern), role, _PERSON in pattern) for pattern, role in _ROLE_PATTERNS)
 # Leading the one-off work, with no person named ("a degree to lead big system rollouts"): the PM, unless a
 # role is named elsewhere ("does an IT manager lead projects?" asks about the IT manager).
 _LEADS_THE_WORK = re.compile(
@@ -256,10 +258,14 @@ def find_roles(normalized: str) -> RoleMentions:
     """Find role mentions ("PM", "IT PM", "project manager", "IT manager") in normalized text."""
     found: list[tuple[int, str]] = []
     remainder = f" {normalized} "
-    for regex, role in _ROLE_REGEXES:
+    named = {role for regex, role, described in _ROLE_REGEXES if not described and regex.search(remainder)}
+    for regex, role, described in _ROLE_REGEXES:
         for match in regex.finditer(remainder):
             found.append((match.start(), role))
-        remainder = regex.sub(" ", remainder)
+        # "Is the IT manager the one responsible for network security?": a description of a role already named
+        # says what the question is about, so its words stay.
+        if not (described and role in named):
+            remainder = regex.sub(" ", remainder)
     # ...or set beside a named IT manager: "how leading a new app launch differs from running the computer systems".
     if (not found or (_STRONG_COMPARE.search(normalized) and PM not in {r for _, r in found})) and _LEADS_THE_WORK.search(
         remainder
@@ -527,7 +533,7 @@ _DECLINE = re.compile(
     r"vacancies|vacancy)\b|\b(?:which|what) (?:companies|employers|firms) (?:are )?hiring\b|"
     # Contact details and interview questions: "what's their email address", "common interview questions".
     r"\b(?:email address|e mail address|phone number|contact details|mobile number|opening hours|dress code)\b|"
-    r"\binterview questions?\b|\bmbas?\b|\bwhat (?:s|is|are) (?:our|my) (?:\w+ )?polic(?:y|ies) (?:on|for|about)\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
+    r"\binterview questions?\b|\bmbas?\b|\b(?:minimum|maximum) age\b|\bage limits?\b|\bwhat (?:s|is|are) (?:our|my) (?:\w+ )?polic(?:y|ies) (?:on|for|about)\b|\b(?:buy or lease|lease or buy|rent or buy|buy or rent)\b|"
     r"\b(?:what does|does) (?:the )?gdpr (?:require|say|mean)\b|\bunder (?:the )?gdpr\b|"
     # Rankings of schools: "which universities have the best MBA programs?"
     r"\b(?:which|best|top|good|cheapest) (?:\w+ )?(?:universities|colleges|schools|business schools|programs|"
