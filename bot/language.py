@@ -66,7 +66,8 @@ _OUR = r"(?:(?:the|our|a|an|my|their|its|this|that|your|his|her|one|some|every|a
 _PROJECT_WORK = (
     r"(?:project|projects|rollout|rollouts|roll out|launch|launches|relaunch|go live|golive|migration|migrations|"
     r"implementation|upgrade|upgrades|build|initiative|programme|deployment|release|overhaul|revamp|switchover|"
-    r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to|"
+    r"changeover|system change|system switch|software switch|switch to|move to|transition to|shift to|moving to|"
+    r"switching to|migrating to|moving onto|"
     r"(?:computer|tech|technology|software|digital) change|rebuild|rebuilds|redesign|redesigns|refresh|replacement|rewrite)"
 )
 _LEADS = (
@@ -463,6 +464,8 @@ _WORKPLACE = re.compile(
 )
 # How to say it, not what about: "what's her job in plain words?"
 _PLAINLY = re.compile(r"\bin (?:plain|simple|layman s|laymans|everyday|normal) (?:words|terms|english|language)\b")
+# An aside that drops the last question: "ok never mind. what does an IT PM do then?"
+_ASIDE = re.compile(r"\b(?:never mind|nevermind|forget that|forget it|scratch that)\b")
 # The gist of how they differ, when they are set side by side: "sum up in plain terms how...", "tl;dr please".
 _GIST = re.compile(
     r"\b(?:sum up|sum it up|summed up|tl dr|tldr|gist|nutshell|bottom line|short version|in plain terms|in short)\b"
@@ -814,7 +817,7 @@ class QuestionReader:
         normalized = _WORKPLACE.sub(r"\1 workplace", normalize(spell_out_the_department(text)))
         corrected = _sound_out(self.spelling.correct_text(normalized))
         mentions = find_roles(corrected)
-        remainder = _LEAD_THE_WORK.sub("run", _PLAINLY.sub(" ", mentions.remainder))
+        remainder = _LEAD_THE_WORK.sub("run", _ASIDE.sub(" ", _PLAINLY.sub(" ", mentions.remainder)))
         mentions = RoleMentions(mentions.roles, " ".join(remainder.split()))
         expanded = self.synonyms.expand(mentions.remainder)
         content = tuple(content_words(mentions.remainder.split()))
