@@ -94,6 +94,8 @@ class Thresholds:
     named_topic_ratio: float = 0.5
     """A passage whose topic the question names word for word wins over a better-scoring one it does not name,
     if it scores at least this share of it."""
+    follow_up_topic_factor: float = 1.3
+    """Score multiplier, in a follow-up ("how do they pick one?"), for passages on the conversation's topic."""
     named_topic_over_both_ratio: float = 0.3
     """...or this share, when the better-scoring passage is one about both roles (the overview, the conclusion)."""
 
@@ -483,7 +485,9 @@ class Engine:
             return None
         if not sure and best_score < t.weak_score and reading.known_ratio < t.min_known_ratio:
             return None
-        ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue)
+        # "how do they keep that firm in line?": a follow-up leans towards the topic being talked about.
+        kept = conversation.topic if reading.follow_up_cue and not self._names_a_title_word(reading) else None
+        ranked = self._rank_for_roles(hits, roles, inherited=inherited and not reading.follow_up_cue, topic=kept)
         if not roles and reading.role_hint:  # "who arranges freelancers for a short rollout": the PM
             hinted = (reading.role_hint, None)
             factor = t.hinted_role_factor
@@ -559,16 +563,23 @@ class Engine:
         """Whether a topic has passages about a particular role (not only ones about both, like the overview)."""
         return any(p.role is not None for p in self.knowledge.in_topic(topic))
 
-    def _rank_for_roles(self, hits: list[Hit], roles: tuple[str, ...], *, inherited: bool) -> list[Hit]:
-        if len(roles) != 1:
-            return hits
-        factor = self.thresholds.inherited_role_factor if inherited else self.thresholds.other_role_factor
+    def _rank_for_roles(
+        self, hits: list[Hit], roles: tuple[str, ...], *, inherited: bool, topic: str | None = None
+    ) -> list[Hit]:
+        """Rank passages for the roles asked about, and towards `topic` (the conversation's, in a follow-up)."""
+        t = self.thresholds
+        factor = t.inherited_role_factor if inherited else t.other_role_factor
 
         def weight(hit: Hit) -> float:
+            kept = t.follow_up_topic_factor if topic is not None and hit.passage.topic == topic else 1.0
+            if len(roles) != 1:
+                return kept
             if hit.passage.role is None:
-                return self.thresholds.both_roles_factor
-            return 1.0 if hit.passage.role == roles[0] else factor
+                return t.both_roles_factor * kept
+            return (1.0 if hit.passage.role == roles[0] else factor) * kept
 
+        if len(roles) != 1 and topic is None:
+            return hits
         return sorted(hits, key=lambda h: -h.score * weight(h))
 
     def _ranked(self, query: str) -> list[Hit]:
