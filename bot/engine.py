@@ -524,23 +524,17 @@ class Engine:
 
     def _quotes_the_knowledge(self, reading: Reading) -> bool:
         """Whether a question is a phrase of the passages' own text word for word ("technical support"), or names
-        a role and says four words of the passages in a row."""
+        a role and says two content words of its passages in a row ("is the IT manager the one responsible for
+        network security?"), in words the knowledge knows."""
         words = reading.remainder.split()
         if 2 <= len(words) <= 4 and len(reading.content) == len(words):
             phrase = f" {' '.join(words)} "
             return any(phrase in text for text in self._phrases)
-        # A role named, and a phrase of its passages said word for word ("does the IT manager give technical
-        # support to employees?"): four words in a row, three of them content words, in words the knowledge knows.
         if not reading.roles or self._own_share(reading) < 1.0:
             return False
         content = set(reading.content)
-        for start in range(len(words) - 3):
-            window = words[start : start + 4]
-            if sum(w in content for w in window) >= 3:
-                phrase = f" {' '.join(window)} "
-                if any(phrase in text for text in self._phrases):
-                    return True
-        return False
+        pairs = {f" {a} {b} " for a, b in zip(words, words[1:]) if a in content and b in content}
+        return any(pair in text for pair in pairs for text in self._phrases)
 
     def _names_a_title_word(self, reading: Reading) -> bool:
         """Whether a question uses a word of a topic's title in any form ("communicate", "leaders")."""

@@ -513,10 +513,10 @@ def test_a_short_phrase_of_the_article_word_for_word_is_never_declined(engine: E
     assert engine.ask("technical support python").kind == "fallback"  # not the article's phrase any more
 
 
-def test_a_role_named_and_four_words_of_its_passages_in_a_row_are_in_scope(engine: Engine) -> None:
-    # The classifier half agrees with an out-of-scope example about support; the article says it word for word.
-    answer = engine.ask("IT MANAGR GIVE TECHNICAL SUPORT TO EMPLOYES?")
-    assert ids(answer) == ["itm-responsibilities"]
+def test_a_role_named_and_two_words_of_its_passages_in_a_row_are_in_scope(engine: Engine) -> None:
+    # The classifier half agrees with out-of-scope examples about support and security; the article says these.
+    assert ids(engine.ask("IT MANAGR GIVE TECHNICAL SUPORT TO EMPLOYES?")) == ["itm-responsibilities"]
+    assert engine.ask("Is the IT manager the one responsible for network security?").kind == "retrieval"
     assert engine.ask("give technical support to employees in python").kind != "retrieval"  # no role named
 
 
