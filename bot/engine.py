@@ -100,6 +100,9 @@ class Thresholds:
     """...or this share, when the better-scoring passage is one about both roles (the overview, the conclusion)."""
 
 
+_SKILLS = stem("skills")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where an answer came from: a passage and how well it matched."""
@@ -546,7 +549,7 @@ class Engine:
         """Whether a question says a topic's title word for word ("scope of work", "focus")."""
         title = {stem(w) for w in content_words(topic.split("-"))}
         if len(title) > 1:
-            title.discard(stem("skills"))  # "communication" names communication skills
+            title.discard(_SKILLS)  # "communication" names communication skills
         return bool(title) and title <= {stem(w) for w in reading.content}
 
     def _has_both_roles(self, topic: str) -> bool:
@@ -561,19 +564,19 @@ class Engine:
         self, hits: list[Hit], roles: tuple[str, ...], *, inherited: bool, topic: str | None = None
     ) -> list[Hit]:
         """Rank passages for the roles asked about, and towards `topic` (the conversation's, in a follow-up)."""
+        if len(roles) != 1 and topic is None:
+            return hits
         t = self.thresholds
         factor = t.inherited_role_factor if inherited else t.other_role_factor
 
         def weight(hit: Hit) -> float:
-            kept = t.follow_up_topic_factor if topic is not None and hit.passage.topic == topic else 1.0
+            kept = t.follow_up_topic_factor if hit.passage.topic == topic else 1.0
             if len(roles) != 1:
                 return kept
             if hit.passage.role is None:
                 return t.both_roles_factor * kept
             return (1.0 if hit.passage.role == roles[0] else factor) * kept
 
-        if len(roles) != 1 and topic is None:
-            return hits
         return sorted(hits, key=lambda h: -h.score * weight(h))
 
     def _ranked(self, query: str) -> list[Hit]:

@@ -266,14 +266,19 @@ def find_roles(normalized: str) -> RoleMentions:
     """Find role mentions ("PM", "IT PM", "project manager", "IT manager") in normalized text."""
     found: list[tuple[int, str]] = []
     remainder = f" {normalized} "
-    named = {role for regex, role, described in _ROLE_REGEXES if not described and regex.search(remainder)}
+    named: set[str] | None = None  # the roles named outright, worked out only when a description is met
     for regex, role, described in _ROLE_REGEXES:
-        for match in regex.finditer(remainder):
-            found.append((match.start(), role))
-        # "Is the IT manager the one responsible for network security?": a description of a role already named
-        # says what the question is about, so its words stay.
-        if not (described and role in named):
-            remainder = regex.sub(" ", remainder)
+        starts = [match.start() for match in regex.finditer(remainder)]
+        found.extend((start, role) for start in starts)
+        if described and starts:
+            if named is None:
+                text = f" {normalized} "
+                named = {r for rx, r, d in _ROLE_REGEXES if not d and rx.search(text)}
+            if role in named:
+                # "Is the IT manager the one responsible for network security?": a description of a role
+                # already named says what the question is about, so its words stay.
+                continue
+        remainder = regex.sub(" ", remainder)
     # ...or set beside a named IT manager: "how leading a new app launch differs from running the computer systems".
     if (not found or (_STRONG_COMPARE.search(normalized) and PM not in {r for _, r in found})) and _LEADS_THE_WORK.search(
         remainder
